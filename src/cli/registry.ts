@@ -1,0 +1,5 @@
+/** The list of sigil's commands. Each command lives in its own file under src/cli/commands/. */
+import type { Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
+
+export const commands: Command[] = [demoCommand];
