@@ -24,6 +24,9 @@ export type ErrorCode =
   | 'TIMESTAMP_MALFORMED'
   | 'PROOF_MALFORMED'
   | 'POLICY_MALFORMED'
+  | 'REFERENCE_MALFORMED'
+  | 'MANIFEST_MALFORMED'
+  | 'MEDIA_TYPE_UNSUPPORTED'
   // verification steps
   | 'SIGNATURE_INVALID'
   | 'CERTIFICATE_INVALID'
@@ -43,6 +46,7 @@ export type ErrorCode =
   | 'IDENTITY_MISMATCH'
   | 'POLICY_VIOLATION'
   | 'CONSISTENCY_INVALID'
+  | 'SIGNATURE_MISSING'
   // services and I/O
   | 'NETWORK'
   | 'NOT_FOUND'
@@ -70,6 +74,7 @@ const VERIFICATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IDENTITY_MISMATCH',
   'POLICY_VIOLATION',
   'CONSISTENCY_INVALID',
+  'SIGNATURE_MISSING',
 ]);
 
 export interface SigilErrorOptions {
