@@ -131,7 +131,7 @@ export function planNodes(plan: ProofPlan): NodeRef[] {
 /** Folds perfect-subtree hashes (left to right) into the root of their range, right to left. */
 export function foldRange(hashes: readonly Uint8Array[]): Buffer {
   if (hashes.length === 0) return EMPTY_ROOT;
-  let acc = Buffer.from(hashes[hashes.length - 1]!);
+  let acc: Buffer = Buffer.from(hashes[hashes.length - 1]!);
   for (let i = hashes.length - 2; i >= 0; i--) acc = nodeHash(hashes[i]!, acc);
   return acc;
 }

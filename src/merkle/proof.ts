@@ -49,7 +49,7 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
   }
   let fn = index;
   let sn = size - 1;
-  let r = Buffer.from(leafHash);
+  let r: Buffer = Buffer.from(leafHash);
   for (const p of proof) {
     if (sn === 0) {
       throw new SigilError('TLOG_INCLUSION_INVALID', `inclusion proof has ${proof.length} hashes, more than index ${index} in size ${size} needs`, {
@@ -127,8 +127,8 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     fn = half(fn);
     sn = half(sn);
   }
-  let fr = Buffer.from(path[0]!);
-  let sr = Buffer.from(path[0]!);
+  let fr: Buffer = Buffer.from(path[0]!);
+  let sr: Buffer = Buffer.from(path[0]!);
   for (let i = 1; i < path.length; i++) {
     const c = path[i]!;
     if (sn === 0) throw inconsistent(`consistency proof from ${size1} to ${size2} has more hashes than needed`);
