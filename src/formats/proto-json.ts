@@ -1,0 +1,114 @@
+/**
+ * Strict readers for the protobuf JSON mapping (https://protobuf.dev/programming-guides/json/) as
+ * Sigstore documents use it: bytes as base64 (standard or URL-safe, padding optional), int64 as a
+ * decimal string or number, Timestamp as RFC 3339, enums by name.
+ *
+ * The generated `fromJSON` of @sigstore/protobuf-specs is lenient on purpose (Buffer.from skips
+ * characters that are not base64, missing fields become defaults). Bundles and trusted roots are
+ * attacker-controlled, so sigil reads them with these readers instead: every malformed field is a
+ * SigilError whose message names the JSON path.
+ */
+import { SigilError, type ErrorCode } from '../core/errors.js';
+import { isObject } from '../core/json.js';
+
+const B64_STD_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+const B64_URL_RE = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?$/;
+const INT_RE = /^(?:0|-?[1-9][0-9]*)$/;
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+// RFC 3339 as protobuf's Timestamp JSON form: always 'Z', 0/3/6/9 fractional digits.
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
+export class ProtoReader {
+  constructor(readonly code: ErrorCode) {}
+
+  fail(path: string, what: string, hint?: string): never {
+    throw new SigilError(this.code, `${path} ${what}`, hint === undefined ? {} : { hint });
+  }
+
+  object(v: unknown, path: string): Record<string, unknown> {
+    if (!isObject(v)) this.fail(path, 'must be a JSON object');
+    return v;
+  }
+
+  optObject(v: unknown, path: string): Record<string, unknown> | undefined {
+    return v === undefined || v === null ? undefined : this.object(v, path);
+  }
+
+  array(v: unknown, path: string): unknown[] {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) this.fail(path, 'must be a JSON array');
+    return v;
+  }
+
+  string(v: unknown, path: string): string {
+    if (typeof v !== 'string') this.fail(path, v === undefined ? 'is missing' : 'must be a string');
+    return v;
+  }
+
+  nonEmptyString(v: unknown, path: string): string {
+    const s = this.string(v, path);
+    if (s.length === 0) this.fail(path, 'must not be empty');
+    return s;
+  }
+
+  optString(v: unknown, path: string): string {
+    return v === undefined || v === null ? '' : this.string(v, path);
+  }
+
+  /** bytes field: standard or URL-safe base64 (one alphabet, not mixed), padding optional. */
+  bytes(v: unknown, path: string): Buffer {
+    if (typeof v !== 'string') this.fail(path, v === undefined ? 'is missing' : 'must be a base64 string');
+    if (v.length % 4 === 1) this.fail(path, 'is not valid base64 (truncated)', 'the value was altered or truncated');
+    if (B64_STD_RE.test(v)) return Buffer.from(v, 'base64');
+    if (B64_URL_RE.test(v)) return Buffer.from(v, 'base64url');
+    return this.fail(path, 'is not valid base64', 'the value was altered or truncated');
+  }
+
+  nonEmptyBytes(v: unknown, path: string): Buffer {
+    const b = this.bytes(v, path);
+    if (b.length === 0) this.fail(path, 'must not be empty');
+    return b;
+  }
+
+  optBytes(v: unknown, path: string): Buffer {
+    return v === undefined || v === null ? Buffer.alloc(0) : this.bytes(v, path);
+  }
+
+  /** int64 as its canonical decimal string; rejects fractions, exponents, leading zeros, overflow. */
+  int64(v: unknown, path: string, { min = INT64_MIN }: { min?: bigint } = {}): string {
+    let s: string;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) this.fail(path, 'must be an integer');
+      s = String(v);
+    } else if (typeof v === 'string') {
+      s = v;
+    } else {
+      return this.fail(path, v === undefined ? 'is missing' : 'must be an integer');
+    }
+    if (!INT_RE.test(s)) this.fail(path, `must be an integer, got ${JSON.stringify(s.slice(0, 40))}`);
+    const n = BigInt(s);
+    if (n > INT64_MAX || n < INT64_MIN) this.fail(path, 'is out of the int64 range');
+    if (n < min) this.fail(path, `must be at least ${min}, got ${s}`);
+    return s;
+  }
+
+  optInt64(v: unknown, path: string, opts: { min?: bigint } = {}): string {
+    return v === undefined || v === null ? '0' : this.int64(v, path, opts);
+  }
+
+  timestamp(v: unknown, path: string): Date {
+    const s = this.string(v, path);
+    const m = RFC3339_RE.exec(s);
+    if (!m) this.fail(path, `is not an RFC 3339 UTC timestamp: ${JSON.stringify(s.slice(0, 40))}`);
+    const d = new Date(s);
+    if (Number.isNaN(d.getTime())) this.fail(path, `is not a valid date: ${JSON.stringify(s)}`);
+    return d;
+  }
+
+  enumName<T extends string>(v: unknown, path: string, allowed: readonly T[]): T {
+    const s = this.string(v, path);
+    if (!(allowed as readonly string[]).includes(s)) this.fail(path, `has unsupported value ${JSON.stringify(s.slice(0, 60))}`);
+    return s as T;
+  }
+}
