@@ -52,7 +52,7 @@ function artifactManifest(subject: string, layer: Buffer, opts: { artifactType?:
 }
 
 async function raw(reg: ReferrersRegistry, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${reg.url}${path}`, { method, headers, ...(body ? { body } : {}) });
+  return fetch(`${reg.url}${path}`, { method, headers, ...(body ? { body: new Uint8Array(body) } : {}) });
 }
 
 async function rawPushBlob(reg: ReferrersRegistry, name: string, data: Buffer): Promise<void> {
