@@ -1,5 +1,6 @@
 /** The list of sigil's commands. Each command lives in its own file under src/cli/commands/. */
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { sbomCommand } from './commands/sbom.js';
 
-export const commands: Command[] = [demoCommand];
+export const commands: Command[] = [demoCommand, sbomCommand];

@@ -1,0 +1,78 @@
+/**
+ * The one interface every cataloger implements. The scan engine streams each filesystem (a
+ * directory, a tarball, each layer of an image) exactly once; for every regular file it asks each
+ * cataloger whether it wants the file and how (`select`), hands the content over (`parse` /
+ * `stream`) and keeps the small record that comes back under the file's path. Whiteouts and
+ * overwrites of later layers replace or delete records by path, so at the end `finish` sees the
+ * records of the final filesystem view only, without the filesystem ever being unpacked.
+ */
+import type { CatalogerOutput, OsIdentity } from '../model.js';
+
+export interface FileMeta {
+  /** Normalized path inside the scanned filesystem: no leading `/`, no `.`/`..` segments. */
+  path: string;
+  size: number;
+  /** Unix permission bits (and type bits where the source has them). */
+  mode: number;
+}
+
+/** Reads byte ranges of one file; short reads only at end of file. */
+export interface RandomAccess {
+  readonly size: number;
+  read(position: number, length: number): Buffer;
+}
+
+export type Capture =
+  /** Whole content as one Buffer; files larger than `max` are skipped with a warning. */
+  | { kind: 'bytes'; max: number }
+  /**
+   * Random access. Directory sources read the file in place; streamed sources buffer it when it is
+   * at most `maxBuffered` bytes, and otherwise use the cataloger's `stream` if it has one.
+   */
+  | { kind: 'random'; maxBuffered: number };
+
+export interface ParseContext {
+  /** Records a warning about the current file. */
+  warn(message: string): void;
+}
+
+/** Receives a file's bytes in order; `write` returns false when it needs no more of them. */
+export interface StreamConsumer<R> {
+  write(chunk: Buffer): boolean;
+  end(): R | undefined;
+}
+
+export interface FinishContext {
+  os: OsIdentity | undefined;
+  warn(path: string, message: string): void;
+  /** Follows symlinks of the final view (also in parent directories); undefined on a loop. */
+  resolve(path: string): string | undefined;
+}
+
+export interface Cataloger<R = unknown> {
+  readonly name: string;
+  /** Called for every regular file; must be cheap (path and size tests only). */
+  select(file: FileMeta): Capture | undefined;
+  parse(file: FileMeta, content: Buffer | RandomAccess, ctx: ParseContext): R | undefined;
+  /** Streaming alternative for files too large to buffer (e.g. executables in a layer). */
+  stream?(file: FileMeta, ctx: ParseContext): StreamConsumer<R>;
+  /** Builds packages from the records of the final view, keyed by path (sorted). */
+  finish(records: ReadonlyMap<string, R>, ctx: FinishContext): CatalogerOutput;
+}
+
+/** Bytes of a `bytes` capture, or all of a random-access file (callers bound the size). */
+export function wholeContent(content: Buffer | RandomAccess): Buffer {
+  return Buffer.isBuffer(content) ? content : content.read(0, content.size);
+}
+
+/** Random access over a Buffer. */
+export function bufferAccess(buf: Buffer): RandomAccess {
+  return {
+    size: buf.length,
+    read: (position, length) => buf.subarray(Math.max(0, position), Math.max(0, Math.min(buf.length, position + length))),
+  };
+}
+
+export function asRandomAccess(content: Buffer | RandomAccess): RandomAccess {
+  return Buffer.isBuffer(content) ? bufferAccess(content) : content;
+}

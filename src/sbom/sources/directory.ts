@@ -1,0 +1,129 @@
+/**
+ * A directory tree as one layer. The walk never follows symlinks (lstat + readlink), so symlink
+ * loops cannot trap it, and it opens regular files only (opening a FIFO would block). Files a
+ * cataloger wants are read in place: metadata files whole, executables and archives by random
+ * access, so a Go binary costs a few reads of its ELF headers rather than a full read.
+ */
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, constants as fsc } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { RandomAccess } from '../catalogers/cataloger.js';
+import type { ViewBuilder } from '../view.js';
+import type { ProgressSink, ScanTarget, SourceInfo } from './source.js';
+import { SigilError } from '../../core/errors.js';
+
+const CHUNK = 1 << 20;
+
+/** Random access over an open file descriptor. */
+export function fdAccess(fd: number, size: number): RandomAccess {
+  return {
+    size,
+    read(position: number, length: number): Buffer {
+      const len = Math.max(0, Math.min(length, size - position));
+      const buf = Buffer.allocUnsafe(len);
+      let off = 0;
+      while (off < len) {
+        const n = readSync(fd, buf, off, len - off, position + off);
+        if (n === 0) break;
+        off += n;
+      }
+      return off === len ? buf : buf.subarray(0, off);
+    },
+  };
+}
+
+/** Sends one regular file to the view; unreadable files become warnings naming the file. */
+export function feedFile(view: ViewBuilder, abs: string, rel: string, size: number, mode: number, warn: (m: string) => void): void {
+  const sink = view.entry({ name: rel, kind: 'file', size, mode });
+  if (!sink) return;
+  let fd: number;
+  try {
+    fd = openSync(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  } catch (e) {
+    warn(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return;
+  }
+  try {
+    if (sink.wantsRandom) {
+      sink.acceptRandom(fdAccess(fd, size));
+      return;
+    }
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
+    let done = 0;
+    let more = true;
+    while (more && done < size) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, size - done), done);
+      if (n === 0) break;
+      done += n;
+      more = sink.write(buf.subarray(0, n));
+    }
+    sink.end(more && done < size);
+  } catch (e) {
+    warn(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function directoryTarget(dir: string, display?: string): ScanTarget {
+  const root = resolve(dir);
+  const info: SourceInfo = { kind: 'directory', name: display ?? basename(root), location: dir };
+  return {
+    info,
+    async walk(view: ViewBuilder, progress: ProgressSink): Promise<void> {
+      let st;
+      try {
+        st = lstatSync(root);
+      } catch (e) {
+        throw new SigilError('INPUT_UNREADABLE', `cannot read directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+          hint: 'check the path and its permissions',
+        });
+      }
+      if (!st.isDirectory()) throw new SigilError('INPUT_UNREADABLE', `${dir} is not a directory`);
+      view.beginLayer(0);
+      const fileWarn = (rel: string) => (m: string) => warn(view, rel, m);
+      const stack: string[] = [''];
+      while (stack.length) {
+        const rel = stack.pop()!;
+        const abs = rel ? join(root, rel) : root;
+        let names;
+        try {
+          names = readdirSync(abs, { withFileTypes: true });
+        } catch (e) {
+          warn(view, rel, `cannot list directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          continue;
+        }
+        names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        const subdirs: string[] = [];
+        for (const d of names) {
+          const childRel = rel ? `${rel}/${d.name}` : d.name;
+          const childAbs = join(abs, d.name);
+          if (d.isDirectory()) {
+            view.entry({ name: childRel, kind: 'dir', size: 0, mode: 0o755 });
+            subdirs.push(childRel);
+          } else if (d.isSymbolicLink()) {
+            try {
+              view.entry({ name: childRel, kind: 'symlink', size: 0, mode: 0o777, linkTarget: readlinkSync(childAbs) });
+            } catch (e) {
+              warn(view, childRel, `cannot read symlink: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            }
+          } else if (d.isFile()) {
+            let fst;
+            try {
+              fst = lstatSync(childAbs);
+            } catch (e) {
+              warn(view, childRel, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+              continue;
+            }
+            progress.advance(1);
+            feedFile(view, childAbs, childRel, fst.size, fst.mode, fileWarn(childRel));
+          }
+        }
+        for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+      }
+    },
+  };
+}
+
+function warn(view: ViewBuilder, rel: string, message: string): void {
+  view.addWarning(rel, message);
+}

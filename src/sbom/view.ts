@@ -1,0 +1,300 @@
+/**
+ * The final filesystem view of a source, built from a stream of entries without unpacking
+ * anything. Sources call `beginLayer` once per layer (a directory or a tarball is one layer) and
+ * `entry` for each entry in archive order. Per path the view keeps only what catalogers extracted
+ * (small records) and symlink targets, so memory grows with the number of package metadata files,
+ * not with the size of the image.
+ *
+ * Layer semantics follow the OCI image spec, "Representing Changesets": a whiteout `.wh.<name>`
+ * deletes `<name>` (and everything under it) from lower layers, an opaque marker `.wh..wh..opq`
+ * hides every lower-layer entry of its directory, and an entry of an upper layer replaces the
+ * lower one at the same path, a non-directory also hiding a lower directory's contents.
+ */
+import { ancestors, baseName, normalizeEntryPath, parentOf } from './paths.js';
+import type { Cataloger, Capture, FileMeta, FinishContext, ParseContext, RandomAccess, StreamConsumer } from './catalogers/cataloger.js';
+import { bufferAccess } from './catalogers/cataloger.js';
+import type { ScanWarning } from './model.js';
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+
+export interface EntryHeader {
+  /** Raw entry name as the source has it. */
+  name: string;
+  kind: EntryKind;
+  size: number;
+  mode: number;
+  /** Symlink target (raw) or hardlink target (an entry name of the same archive). */
+  linkTarget?: string;
+}
+
+/** Where a source sends a regular file's content. */
+export interface FileSink {
+  /** True when some cataloger would rather seek than stream (directory sources can). */
+  readonly wantsRandom: boolean;
+  /** Directory sources: the file itself, readable in place. */
+  acceptRandom(access: RandomAccess): void;
+  /** Streamed sources: the next bytes; false when nothing more is needed. */
+  write(chunk: Buffer): boolean;
+  /** All bytes delivered (or, when `truncated`, the source ended early). */
+  end(truncated?: boolean): void;
+}
+
+interface Held<T> {
+  layer: number;
+  value: T;
+}
+
+/** Records of the final view: per cataloger, path → record. */
+export interface ViewResult {
+  records: Map<string, unknown>[];
+  symlinks: Map<string, string>;
+  resolve(path: string): string | undefined;
+}
+
+const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
+
+export class ViewBuilder {
+  private readonly records: Map<string, Held<unknown>>[];
+  private readonly symlinks = new Map<string, Held<string>>();
+  /** Ancestor directories of held paths: a non-directory entry at one of them hides held entries. */
+  private readonly heldDirs = new Set<string>();
+  private layer = 0;
+  private layerLabel = '';
+
+  constructor(
+    private readonly catalogers: readonly Cataloger[],
+    private readonly warnings: ScanWarning[],
+  ) {
+    this.records = catalogers.map(() => new Map());
+  }
+
+  beginLayer(index: number, label = ''): void {
+    this.layer = index;
+    this.layerLabel = label;
+  }
+
+  /** A warning about one path of the current layer. */
+  addWarning(path: string, message: string): void {
+    this.warn(path, message);
+  }
+
+  private warn(path: string, message: string): void {
+    this.warnings.push({ path: this.layerLabel ? `${this.layerLabel}:/${path}` : `/${path}`, message });
+  }
+
+  private removeExact(path: string, below: number): void {
+    for (const m of this.records) {
+      const h = m.get(path);
+      if (h && h.layer < below) m.delete(path);
+    }
+    const s = this.symlinks.get(path);
+    if (s && s.layer < below) this.symlinks.delete(path);
+  }
+
+  private removeUnder(dir: string, below: number): void {
+    if (dir !== '' && !this.heldDirs.has(dir)) return;
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const m of [...this.records, this.symlinks] as Map<string, Held<unknown>>[]) {
+      for (const [p, h] of m) if (p.startsWith(prefix) && h.layer < below) m.delete(p);
+    }
+  }
+
+  private hold<T>(m: Map<string, Held<T>>, path: string, value: T): void {
+    m.set(path, { layer: this.layer, value });
+    for (const a of ancestors(path)) this.heldDirs.add(a);
+  }
+
+  /**
+   * One entry of the current layer. Returns a sink for regular files some cataloger wants; the
+   * source then delivers the content (or skips it when undefined is returned).
+   */
+  entry(h: EntryHeader): FileSink | undefined {
+    const path = normalizeEntryPath(h.name);
+    if (path === undefined) {
+      this.warn(h.name.replace(/^\/+/, ''), 'entry path climbs above the root ("../"); entry ignored');
+      return undefined;
+    }
+    if (path === '') return undefined;
+    const base = baseName(path);
+    if (base.startsWith('.wh.')) {
+      if (base === '.wh..wh..opq') this.removeUnder(parentOf(path), this.layer);
+      else if (!base.startsWith('.wh..wh.')) {
+        const target = `${parentOf(path) ? `${parentOf(path)}/` : ''}${base.slice(4)}`;
+        this.removeExact(target, this.layer);
+        this.removeUnder(target, this.layer);
+      }
+      return undefined;
+    }
+    if (h.kind === 'dir') {
+      // A directory replaces a lower symlink at the same path, but keeps lower directory contents.
+      const s = this.symlinks.get(path);
+      if (s && s.layer < this.layer) this.symlinks.delete(path);
+      return undefined;
+    }
+    this.removeExact(path, this.layer + 1);
+    if (this.heldDirs.has(path)) this.removeUnder(path, this.layer);
+    switch (h.kind) {
+      case 'symlink':
+        this.hold(this.symlinks, path, h.linkTarget ?? '');
+        return undefined;
+      case 'hardlink': {
+        const target = normalizeEntryPath(h.linkTarget ?? '');
+        if (target === undefined) {
+          this.warn(path, `hard link target "${h.linkTarget ?? ''}" climbs above the root; entry ignored`);
+          return undefined;
+        }
+        for (const m of this.records) {
+          const t = m.get(target);
+          if (t) this.hold(m, path, t.value);
+        }
+        const ts = this.symlinks.get(target);
+        if (ts) this.hold(this.symlinks, path, ts.value);
+        return undefined;
+      }
+      case 'file':
+        return this.fileSink({ path, size: h.size, mode: h.mode });
+      default:
+        return undefined;
+    }
+  }
+
+  private fileSink(meta: FileMeta): FileSink | undefined {
+    const picks: { index: number; cat: Cataloger; capture: Capture }[] = [];
+    this.catalogers.forEach((cat, index) => {
+      const capture = cat.select(meta);
+      if (capture) picks.push({ index, cat, capture });
+    });
+    if (picks.length === 0) return undefined;
+    const ctxFor = (cat: Cataloger): ParseContext => ({ warn: (m) => this.warn(meta.path, `${cat.name}: ${m}`) });
+    const store = (index: number, rec: unknown): void => {
+      if (rec !== undefined) this.hold(this.records[index]!, meta.path, rec);
+    };
+    const run = (index: number, cat: Cataloger, content: Buffer | RandomAccess): void => {
+      try {
+        store(index, cat.parse(meta, content, ctxFor(cat)));
+      } catch (e) {
+        this.warn(meta.path, `${cat.name}: ${(e as Error).message}`);
+      }
+    };
+    // Decide per pick: bytes within limit → buffer; random within limit → buffer (when streamed);
+    // random above limit → stream consumer when the cataloger has one; otherwise skip with a warning.
+    const bytesMax = Math.max(0, ...picks.map((p) => (p.capture.kind === 'bytes' ? p.capture.max : p.capture.maxBuffered)));
+    const wantsRandom = picks.some((p) => p.capture.kind === 'random');
+    let buf: Buffer | undefined;
+    let filled = 0;
+    let consumers: { index: number; cat: Cataloger; c: StreamConsumer<unknown>; open: boolean }[] | undefined;
+    let started = false;
+    const start = (): void => {
+      started = true;
+      if (meta.size <= bytesMax) buf = Buffer.allocUnsafe(meta.size);
+      consumers = [];
+      for (const p of picks) {
+        const limit = p.capture.kind === 'bytes' ? p.capture.max : p.capture.maxBuffered;
+        if (meta.size <= limit) continue;
+        if (p.capture.kind === 'random' && p.cat.stream) {
+          consumers.push({ index: p.index, cat: p.cat, c: p.cat.stream(meta, ctxFor(p.cat)), open: true });
+        } else {
+          this.warn(meta.path, `${p.cat.name}: file of ${meta.size} bytes is larger than the ${limit}-byte limit; skipped`);
+        }
+      }
+    };
+    return {
+      wantsRandom,
+      acceptRandom: (access: RandomAccess): void => {
+        for (const p of picks) {
+          if (p.capture.kind === 'random') run(p.index, p.cat, access);
+          else if (meta.size <= p.capture.max) {
+            const limit = p.capture.max;
+            run(p.index, p.cat, access.size <= limit ? access.read(0, access.size) : access.read(0, limit));
+          } else this.warn(meta.path, `${p.cat.name}: file of ${meta.size} bytes is larger than the ${p.capture.max}-byte limit; skipped`);
+        }
+      },
+      write: (chunk: Buffer): boolean => {
+        if (!started) start();
+        let more = false;
+        if (buf) {
+          const n = Math.min(chunk.length, buf.length - filled);
+          chunk.copy(buf, filled, 0, n);
+          filled += n;
+          more = filled < buf.length;
+        }
+        for (const c of consumers!) {
+          if (!c.open) continue;
+          try {
+            c.open = c.c.write(chunk);
+          } catch (e) {
+            c.open = false;
+            this.warn(meta.path, `${c.cat.name}: ${(e as Error).message}`);
+          }
+          more ||= c.open;
+        }
+        return more;
+      },
+      end: (truncated = false): void => {
+        if (!started) start();
+        if (truncated || (buf && filled < buf.length)) {
+          this.warn(meta.path, `file is truncated (${filled} of ${meta.size} bytes); not catalogued`);
+          return;
+        }
+        for (const c of consumers!) {
+          try {
+            store(c.index, c.c.end());
+          } catch (e) {
+            this.warn(meta.path, `${c.cat.name}: ${(e as Error).message}`);
+          }
+        }
+        if (!buf) return;
+        for (const p of picks) {
+          const limit = p.capture.kind === 'bytes' ? p.capture.max : p.capture.maxBuffered;
+          if (meta.size > limit) continue;
+          run(p.index, p.cat, p.capture.kind === 'random' ? bufferAccess(buf) : buf);
+        }
+      },
+    };
+  }
+
+  /** Follows symlinks of the view in every component of `path`. */
+  resolve(path: string): string | undefined {
+    let parts = path.split('/').filter((s) => s !== '');
+    let hops = 0;
+    for (let i = 0; i < parts.length; ) {
+      const prefix = parts.slice(0, i + 1).join('/');
+      const link = this.symlinks.get(prefix);
+      if (!link) {
+        i++;
+        continue;
+      }
+      if (++hops > MAX_SYMLINK_HOPS) return undefined;
+      const base = link.value.startsWith('/') ? '' : parts.slice(0, i).join('/');
+      const joined = normalizeEntryPath(`${base}/${link.value}`);
+      // A link climbing above the root stays at the root, as it would in a chroot.
+      const target = joined ?? normalizeEntryPath(link.value.replace(/^(\.\.\/)+/, '')) ?? '';
+      parts = [...target.split('/').filter((s) => s !== ''), ...parts.slice(i + 1)];
+      i = 0;
+    }
+    return parts.join('/');
+  }
+
+  result(): ViewResult {
+    const records = this.records.map((m) => {
+      const out = new Map<string, unknown>();
+      for (const p of [...m.keys()].sort()) out.set(p, m.get(p)!.value);
+      return out;
+    });
+    const symlinks = new Map<string, string>();
+    for (const [p, h] of this.symlinks) symlinks.set(p, h.value);
+    return { records, symlinks, resolve: (p) => this.resolve(p) };
+  }
+
+  finishContext(os: FinishContext['os']): FinishContext {
+    return {
+      os,
+      warn: (path, message) => this.warnings.push({ path: path.startsWith('/') ? path : `/${path}`, message }),
+      resolve: (p) => {
+        const r = this.resolve(p);
+        if (r === undefined) this.warnings.push({ path: `/${p}`, message: 'symlink loop (more than 40 links followed)' });
+        return r;
+      },
+    };
+  }
+}
