@@ -107,6 +107,8 @@ function tryAuthority(leaf: Certificate, bundleIntermediates: readonly Certifica
   if (k >= 0) {
     path = chain.slice(k);
   } else {
+    // A self-signed leaf could only be "issued" by itself; trust must come from the authority.
+    if (leaf.isSelfIssued) return { reason: 'the signing certificate is self-signed and not one of this authority\'s certificates', expired: false };
     k = chain.findIndex((c) => isIssuerOf(c, leaf));
     if (k < 0) return { reason: 'issuer name/key id matches no certificate of this authority', expired: false };
     path = [leaf, ...chain.slice(k)];
@@ -173,7 +175,6 @@ function checkIssuerConstraints(c: Certificate, below: number, path: readonly Ce
 }
 
 function checkLeaf(leaf: Certificate, options: ChainOptions): void {
-  if (leaf.isSelfIssued) throw chainError('the signing certificate is self-signed', 'a signing certificate must be issued by a trusted CA');
   if (leaf.isCA) throw chainError('the signing certificate is a CA certificate', 'sign with an end-entity certificate');
   if (!leaf.hasKeyUsage(KEY_USAGE.digitalSignature)) throw chainError('the signing certificate keyUsage does not allow digitalSignature');
   const want = options.extKeyUsage ?? OID_KP_CODE_SIGNING;

@@ -36,6 +36,8 @@ export interface CertSpec {
   /** KeyUsage bit numbers (0 digitalSignature, 5 keyCertSign, 6 cRLSign). */
   keyUsage?: number[];
   eku?: string[];
+  /** RFC 3161 §2.3 requires a critical EKU on TSA certificates. */
+  ekuCritical?: boolean;
   sans?: ({ uri: string } | { email: string } | { dns: string } | { otherName: { oid: string; utf8: string } })[];
   extra?: RawExtension[];
   /** Inserted after all other extensions; used to add an SCT list after building the precertificate. */
@@ -101,7 +103,7 @@ export function tbsFor(spec: CertSpec, extensionsFilter: (e: RawExtension) => bo
     exts.push({ oid: '2.5.29.19', critical: true, value: v });
   }
   if (spec.keyUsage) exts.push({ oid: '2.5.29.15', critical: true, value: bits(spec.keyUsage) });
-  if (spec.eku) exts.push({ oid: '2.5.29.37', value: seq(...spec.eku.map(oid)) });
+  if (spec.eku) exts.push({ oid: '2.5.29.37', critical: spec.ekuCritical === true, value: seq(...spec.eku.map(oid)) });
   exts.push({ oid: '2.5.29.14', value: encodeTlv(TAG.OCTET_STRING, ski) });
   exts.push({ oid: '2.5.29.35', value: seq(encodeTlv(contextTag(0, false), issuerSki)) });
   if (spec.sans) {
