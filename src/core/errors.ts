@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'REFERENCE_MALFORMED'
   | 'MANIFEST_MALFORMED'
   | 'MEDIA_TYPE_UNSUPPORTED'
+  | 'ARCHIVE_MALFORMED'
   // verification steps
   | 'SIGNATURE_INVALID'
   | 'CERTIFICATE_INVALID'
