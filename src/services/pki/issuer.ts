@@ -139,3 +139,35 @@ export async function createSubordinateCertificate(parent: IssuingAuthority, sub
   );
   return signCertificate(tbs, parent.signer);
 }
+
+export interface LeafCertificateOptions {
+  name: NameParts;
+  notBefore: Date;
+  notAfter: Date;
+  extKeyUsage: string[];
+  /** RFC 3161 §2.3: a TSA certificate's EKU (timeStamping only) must be critical. */
+  extKeyUsageCritical?: boolean;
+}
+
+/** An end-entity certificate for a service key (e.g. the TSA's), issued by `parent`. */
+export async function createLeafCertificate(parent: IssuingAuthority, subjectSpki: Buffer, opts: LeafCertificateOptions): Promise<Buffer> {
+  const tbs = encodeTbs(
+    {
+      serialNumber: randomSerial(),
+      issuer: parent.subject,
+      subject: encodeName(opts.name),
+      notBefore: opts.notBefore,
+      notAfter: opts.notAfter,
+      subjectPublicKeyInfo: subjectSpki,
+      extensions: [
+        keyUsageExtension(['digitalSignature']),
+        basicConstraintsExtension(false),
+        extKeyUsageExtension(opts.extKeyUsage, opts.extKeyUsageCritical ?? false),
+        subjectKeyIdExtension(subjectSpki),
+        parent.authorityKeyId,
+      ],
+    },
+    parent.signatureAlgorithm,
+  );
+  return signCertificate(tbs, parent.signer);
+}
