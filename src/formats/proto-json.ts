@@ -56,9 +56,15 @@ export class ProtoReader {
     return v === undefined || v === null ? '' : this.string(v, path);
   }
 
-  /** bytes field: standard or URL-safe base64 (one alphabet, not mixed), padding optional. */
-  bytes(v: unknown, path: string): Buffer {
-    if (typeof v !== 'string') this.fail(path, v === undefined ? 'is missing' : 'must be a base64 string');
+  /**
+   * bytes field: standard or URL-safe base64 (one alphabet, not mixed), padding optional. Line
+   * breaks are skipped as Go's protojson (encoding/base64) does: bundles edited with `base64`
+   * carry 76-column lines (conformance rekor2-timestamp-with-incorrect-time_fail). Any other
+   * character outside the alphabet is an error, never silently dropped.
+   */
+  bytes(raw: unknown, path: string): Buffer {
+    if (typeof raw !== 'string') this.fail(path, raw === undefined ? 'is missing' : 'must be a base64 string');
+    const v = raw.includes('\n') || raw.includes('\r') ? raw.replace(/[\r\n]/g, '') : raw;
     if (v.length % 4 === 1) this.fail(path, 'is not valid base64 (truncated)', 'the value was altered or truncated');
     if (B64_STD_RE.test(v)) return Buffer.from(v, 'base64');
     if (B64_URL_RE.test(v)) return Buffer.from(v, 'base64url');
