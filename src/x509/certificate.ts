@@ -189,9 +189,15 @@ export class Certificate {
     this.unhandledCriticalExtensions = unhandled;
   }
 
-  /** Parses a DER certificate; the same bytes return the same (cached, immutable) object. */
-  static fromDer(der: Uint8Array): Certificate {
+  /**
+   * Parses a DER certificate; the same bytes return the same (cached, immutable) object.
+   * `{ cache: false }` always parses afresh: the verifier uses it for per-bundle leaf certificates,
+   * which are rarely seen twice, so that benchmarks measure a full parse and signature check of
+   * every bundle instead of a cache hit (issue 2: no per-bundle result cache across iterations).
+   */
+  static fromDer(der: Uint8Array, options: { cache?: boolean } = {}): Certificate {
     const buf = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+    if (options.cache === false) return new Certificate(Buffer.from(buf));
     const key = buf.toString('latin1');
     const hit = cache.get(key);
     if (hit) return hit;
