@@ -2,5 +2,6 @@
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { sbomCommand } from './commands/sbom.js';
+import { verifyBlobCommand } from './commands/verify-blob.js';
 
-export const commands: Command[] = [demoCommand, sbomCommand];
+export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand];
