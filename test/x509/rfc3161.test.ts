@@ -133,7 +133,7 @@ interface Tsa {
   leafSpec: Parameters<typeof buildCert>[0];
 }
 
-function makeTsa(leafKey: KeyPair): Tsa {
+function makeTsa(leafKey: KeyPair, validity: { notBefore?: Date; notAfter?: Date } = {}): Tsa {
   const now = Date.now();
   const rootKey = ecKey('P-384');
   const root = buildCert({ subject: 'test tsa root', key: rootKey, notBefore: new Date(now - DAY), notAfter: new Date(now + 365 * DAY), ca: { pathLen: 0 }, keyUsage: [5, 6] });
@@ -147,6 +147,7 @@ function makeTsa(leafKey: KeyPair): Tsa {
     keyUsage: [0],
     eku: ['1.3.6.1.5.5.7.3.8'],
     ekuCritical: true,
+    ...validity,
   };
   return { root, leaf: buildCert(leafSpec), rootKey, leafKey, leafSpec };
 }
@@ -241,7 +242,9 @@ test('OpenSSL TSA: trusted root TSA validFor and certificate validity are checke
   const resp = opensslTimestamp(tsa, data, { embedCert: false, essAlg: 'sha256' });
   const chain = [Certificate.fromDer(tsa.leaf.der), Certificate.fromDer(tsa.root.der)];
   assert.throws(() => verifyTimestampToken(resp, data, [{ certChain: chain, validFor: { start: new Date(Date.now() + DAY) } }]), isCode('TIMESTAMP_INVALID', /outside its validity/));
-  const expiredLeaf = buildCert({ ...tsa.leafSpec, notAfter: new Date(Date.now() - 60_000), notBefore: new Date(Date.now() - DAY) });
-  // same serial and issuer, so it matches the signer id; ESS then tells it apart before any time check passes it
-  assert.throws(() => verifyTimestampToken(resp, data, authority([expiredLeaf, tsa.root])), isCode('TIMESTAMP_INVALID'));
+  // A TSA whose certificate had already expired when it signed (OpenSSL does not check its own validity).
+  const stale = makeTsa(ecKey('P-256'), { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) });
+  const staleResp = opensslTimestamp(stale, data, { embedCert: true, essAlg: 'sha256' });
+  assert.throws(() => verifyTimestampToken(staleResp, data, authority([stale.root])), isCode('TIMESTAMP_INVALID', /signing certificate's validity/));
+  assert.throws(() => verifyTimestampToken(staleResp, data, authority([stale.leaf, stale.root])), isCode('TIMESTAMP_INVALID', /signing certificate's validity/));
 });
