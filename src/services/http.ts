@@ -187,3 +187,32 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
       }),
   };
 }
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Serves several services from one port under path prefixes (`/ca`, `/tsa`, …): the prefix is
+ * stripped before the service sees the request, so each service's routes are the same as when
+ * it runs alone. `GET /` lists the mounted services.
+ */
+export function mount(services: Record<string, RequestListener>, index: () => unknown): RequestListener {
+  return (req, res) => {
+    // Read per request: services may be mounted after the server started listening.
+    const prefixes = Object.keys(services).sort((a, b) => b.length - a.length);
+    const raw = req.url ?? '/';
+    const path = raw.split('?')[0]!;
+    if (path === '/' && req.method === 'GET') {
+      sendJson(res, 200, index());
+      return;
+    }
+    const prefix = prefixes.find((p) => path === p || path.startsWith(p + '/'));
+    if (!prefix) {
+      req.resume();
+      sendError(res, new HttpError(404, 'NOT_FOUND', `no service at ${path}`, `services: ${prefixes.join(', ')}`));
+      return;
+    }
+    req.url = raw.slice(prefix.length) || '/';
+    if (req.url.startsWith('?')) req.url = '/' + req.url;
+    services[prefix]!(req, res);
+  };
+}

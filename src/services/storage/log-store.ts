@@ -9,6 +9,7 @@
  * written, so proofs for any published size and C2SP tiles are served straight from them.
  */
 import type { NodeRef } from '../../merkle/build.js';
+import type { NewNode } from '../../merkle/frontier.js';
 
 export interface NewEntry {
   /** RFC 6962 leaf hash of `body`. */
@@ -39,6 +40,12 @@ export interface AppendOutcome {
   integratedTime: number;
 }
 
+export interface AppendResult {
+  outcomes: AppendOutcome[];
+  head: TreeHead | undefined;
+  nodes: NewNode[];
+}
+
 /** Signs the checkpoint for a new tree head; called inside the sequencing transaction. */
 export type SealFn = (size: number, rootHash: Buffer) => Promise<string>;
 
@@ -57,9 +64,10 @@ export interface LogStore {
    *   its outcome reports the existing index with `duplicate: true`.
    * - `seal` is called at most once per call, with the size and root of the tree including the
    *   batch, and not at all when nothing new was appended. If it throws, nothing is committed.
-   * Resolves with one outcome per input entry (same order) and the head after the batch.
+   * Resolves with one outcome per input entry (same order), the head after the batch and the
+   * perfect nodes the batch created (level 0 = the new leaves), so callers can cache them.
    */
-  appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<{ outcomes: AppendOutcome[]; head: TreeHead | undefined }>;
+  appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult>;
 
   /** The newest committed tree head, or undefined for an empty log. */
   latest(): Promise<TreeHead | undefined>;

@@ -14,8 +14,8 @@ import pg from 'pg';
 import { SigilError, asSigilError } from '../../core/errors.js';
 import type { NodeRef } from '../../merkle/build.js';
 import { rangeNodes } from '../../merkle/build.js';
-import { MerkleFrontier } from '../../merkle/frontier.js';
-import type { AppendOutcome, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
+import { MerkleFrontier, type NewNode } from '../../merkle/frontier.js';
+import type { AppendOutcome, AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
 
 // Arbitrary constant naming sigil's schema-creation advisory lock, so two frontends starting at
 // once do not race on CREATE TABLE.
@@ -99,13 +99,13 @@ export class PostgresLogStore implements LogStore {
     return new PostgresLogStore(pool);
   }
 
-  appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<{ outcomes: AppendOutcome[]; head: TreeHead | undefined }> {
+  appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
     const run = this.#queue.then(() => this.#append(entries, seal));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #append(entries: readonly NewEntry[], seal: SealFn): Promise<{ outcomes: AppendOutcome[]; head: TreeHead | undefined }> {
+  async #append(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
     this.#checkOpen();
     const c = await this.#pool.connect();
     let done = false;
@@ -128,6 +128,7 @@ export class PostgresLogStore implements LogStore {
         for (const row of r.rows as Row[]) existing.set((row.leaf_hash as Buffer).toString('binary'), { idx: num(row.idx), t: num(row.integrated_time) });
       }
       const outcomes: AppendOutcome[] = [];
+      const created: NewNode[] = [];
       const inBatch = new Map<string, AppendOutcome>();
       const add = { idx: [] as number[], leaf: [] as Buffer[], body: [] as Buffer[], kind: [] as string[], version: [] as string[], t: [] as number[] };
       const nodes = { level: [] as number[], idx: [] as number[], hash: [] as Buffer[] };
@@ -154,6 +155,7 @@ export class PostgresLogStore implements LogStore {
         add.version.push(e.version);
         add.t.push(e.integratedTime);
         for (const n of frontier.append(e.leafHash)) {
+          created.push(n);
           if (n.level === 0) continue;
           nodes.level.push(n.level);
           nodes.idx.push(n.index);
@@ -166,7 +168,7 @@ export class PostgresLogStore implements LogStore {
       if (next === size) {
         await c.query('COMMIT');
         done = true;
-        return { outcomes, head: await this.latest() };
+        return { outcomes, head: await this.latest(), nodes: [] };
       }
       await c.query(
         `INSERT INTO entries (idx, leaf_hash, body, kind, version, integrated_time)
@@ -183,7 +185,7 @@ export class PostgresLogStore implements LogStore {
       await c.query('COMMIT');
       done = true;
       this.#frontier = frontier;
-      return { outcomes, head: { size: next, rootHash: root, checkpoint: note } };
+      return { outcomes, head: { size: next, rootHash: root, checkpoint: note }, nodes: created };
     } catch (e) {
       this.#frontier = undefined;
       if (!done) await c.query('ROLLBACK').catch(() => undefined);

@@ -19,8 +19,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SigilError, asSigilError } from '../../core/errors.js';
 import type { NodeRef } from '../../merkle/build.js';
-import { MerkleFrontier } from '../../merkle/frontier.js';
-import type { AppendOutcome, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
+import { MerkleFrontier, type NewNode } from '../../merkle/frontier.js';
+import type { AppendOutcome, AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -128,7 +128,7 @@ export class SqliteLogStore implements LogStore {
     };
   }
 
-  appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<{ outcomes: AppendOutcome[]; head: TreeHead | undefined }> {
+  appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
     // One batch at a time per file in this process: a second BEGIN IMMEDIATE on the same file
     // would block the event loop (busy_timeout) while the first batch waits for its seal.
     const prev = WRITERS.get(this.path) ?? Promise.resolve();
@@ -142,7 +142,7 @@ export class SqliteLogStore implements LogStore {
     return run;
   }
 
-  async #append(entries: readonly NewEntry[], seal: SealFn): Promise<{ outcomes: AppendOutcome[]; head: TreeHead | undefined }> {
+  async #append(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
     this.#checkOpen();
     const st = this.#st;
     const w = this.#w;
@@ -158,6 +158,7 @@ export class SqliteLogStore implements LogStore {
       }
       frontier = frontier.clone();
       const outcomes: AppendOutcome[] = [];
+      const created: NewNode[] = [];
       const inBatch = new Map<string, AppendOutcome>();
       let next = size;
       for (const e of entries) {
@@ -177,6 +178,7 @@ export class SqliteLogStore implements LogStore {
         const index = next++;
         st.insEntry.run(index, e.leafHash, e.body, e.kind, e.version, e.integratedTime);
         for (const n of frontier.append(e.leafHash)) {
+          created.push(n);
           if (n.level > 0) st.insNode.run(n.level, n.index, n.hash);
         }
         const o = { index, duplicate: false, integratedTime: e.integratedTime };
@@ -186,7 +188,7 @@ export class SqliteLogStore implements LogStore {
       if (next === size) {
         w.exec('COMMIT');
         committed = true;
-        return { outcomes, head: await this.latest() };
+        return { outcomes, head: await this.latest(), nodes: [] };
       }
       const root = frontier.root();
       const note = await seal(next, root);
@@ -195,7 +197,7 @@ export class SqliteLogStore implements LogStore {
       w.exec('COMMIT');
       committed = true;
       this.#frontier = frontier;
-      return { outcomes, head: { size: next, rootHash: root, checkpoint: note } };
+      return { outcomes, head: { size: next, rootHash: root, checkpoint: note }, nodes: created };
     } catch (e) {
       this.#frontier = undefined;
       throw asSigilError(e, 'STORAGE', 'appending to the SQLite log failed');

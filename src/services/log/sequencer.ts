@@ -1,0 +1,114 @@
+/**
+ * Group commit: entries submitted while a batch is being committed wait and go into the next
+ * batch together, so the cost of one durable commit and one checkpoint signature is shared by
+ * everything that arrived meanwhile (tessera's batching). An idle log commits a lone entry at
+ * once; `batchDelayMs` > 0 deliberately waits to grow batches under light load.
+ *
+ * Back-pressure: more than `maxPending` waiting entries → 503 (tessera's ErrPushback), and an
+ * entry not committed within `integrationTimeoutMs` is answered 503 so the client retries; the
+ * entry may still be committed, and the retry then finds it as a duplicate.
+ */
+import { HttpError } from '../http.js';
+import type { AppendResult, NewEntry } from '../storage/log-store.js';
+
+export interface SequencerOptions {
+  /** Most entries per batch (default 4096). */
+  maxBatch?: number;
+  /** Wait this long for more entries before committing a batch (default 0). */
+  batchDelayMs?: number;
+  /** Most entries waiting for a batch before new ones are refused (default 65536). */
+  maxPending?: number;
+  /** Longest a request waits for its entry to be committed (default 1000 ms). */
+  integrationTimeoutMs?: number;
+}
+
+export interface Sequenced {
+  result: AppendResult;
+  /** Position of the entry in the batch (index into result.outcomes). */
+  position: number;
+}
+
+interface Waiter {
+  entry: NewEntry;
+  resolve: (s: Sequenced) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Sequencer {
+  readonly maxBatch: number;
+  readonly batchDelayMs: number;
+  readonly maxPending: number;
+  readonly integrationTimeoutMs: number;
+  #pending: Waiter[] = [];
+  #running = false;
+  #commit: (entries: NewEntry[]) => Promise<AppendResult>;
+  /** Sizes of committed batches, for the benchmark's report. */
+  readonly stats = { batches: 0, entries: 0, maxBatch: 0 };
+
+  constructor(commit: (entries: NewEntry[]) => Promise<AppendResult>, opts: SequencerOptions = {}) {
+    this.#commit = commit;
+    this.maxBatch = opts.maxBatch ?? 4096;
+    this.batchDelayMs = opts.batchDelayMs ?? 0;
+    this.maxPending = opts.maxPending ?? 65536;
+    this.integrationTimeoutMs = opts.integrationTimeoutMs ?? 1000;
+  }
+
+  submit(entry: NewEntry): Promise<Sequenced> {
+    if (this.#pending.length >= this.maxPending) {
+      return Promise.reject(new HttpError(503, 'STORAGE', 'the log is busy: too many entries are waiting to be sequenced', 'retry in a moment'));
+    }
+    return new Promise<Sequenced>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        reject(new HttpError(503, 'STORAGE', `the entry was not integrated within ${this.integrationTimeoutMs} ms`, 'retry; if it was integrated meanwhile the log returns it'));
+      }, this.integrationTimeoutMs);
+      timer.unref();
+      this.#pending.push({
+        entry,
+        resolve: (s) => {
+          clearTimeout(timer);
+          if (!settled) {
+            settled = true;
+            resolve(s);
+          }
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          if (!settled) {
+            settled = true;
+            reject(e);
+          }
+        },
+      });
+      if (!this.#running) {
+        this.#running = true;
+        if (this.batchDelayMs > 0) setTimeout(() => void this.#loop(), this.batchDelayMs);
+        else setImmediate(() => void this.#loop());
+      }
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.maxBatch);
+      try {
+        const result = await this.#commit(batch.map((w) => w.entry));
+        this.stats.batches++;
+        this.stats.entries += batch.length;
+        this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+        batch.forEach((w, position) => w.resolve({ result, position }));
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      }
+      if (this.#pending.length > 0 && this.batchDelayMs > 0) await new Promise((r) => setTimeout(r, this.batchDelayMs));
+    }
+    this.#running = false;
+  }
+
+  /** Resolves once nothing is waiting or being committed. */
+  async drain(): Promise<void> {
+    while (this.#running || this.#pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+}
