@@ -298,20 +298,19 @@ export class RegistryClient {
         insecureTls,
         followRedirects: spec.followRedirects ?? (spec.method === 'GET' || spec.method === 'HEAD'),
       });
-    let auth = await this.authorization(reg, scopes, false);
-    const res = await send(auth);
+    const sent = await this.authorization(reg, scopes, false);
+    const res = await send(sent);
     if (res.status !== 401) return res;
     const learned = this.learnChallenge(reg, res);
     const st = this.state(reg);
     if (st.auth.kind === 'none') return res;
-    if (!learned.changed && st.auth.kind === 'basic') return res;
-    await discardBody(res);
+    // Retry once with what we would send now: credentials learned from this (or a concurrent)
+    // challenge, or a fresh token when the one we sent was refused (expired, or too narrow a scope).
     const all = learned.scope && !scopes.includes(learned.scope) ? [...scopes, learned.scope] : scopes;
-    auth = await this.authorization(reg, all, true);
-    if (!auth) {
-      return send(undefined);
-    }
-    return send(auth);
+    const next = await this.authorization(reg, all, sent !== undefined && st.auth.kind === 'bearer');
+    if (!next || next === sent) return res;
+    await discardBody(res);
+    return send(next);
   }
 
   /** A request with retries on 429/5xx and dropped connections. */

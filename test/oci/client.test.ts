@@ -178,6 +178,10 @@ test('basic auth: htpasswd registry with credentials from Docker config.json; 40
   await c.putManifest(repo, 'v1', bytes, OCI_MANIFEST);
   assert.equal((await c.getManifest(parseReference(ref))).digest, digestOf(bytes));
   assert.equal((await c.ping(authReg.host)).auth, 'basic');
+  // Several first requests in flight at once all learn the challenge and get through.
+  const fresh = client({ dockerConfigPath: authReg.dockerConfigPath! });
+  const all = await Promise.all(Array.from({ length: 5 }, () => fresh.resolve(parseReference(ref))));
+  assert.ok(all.every((r) => r.digest === digestOf(bytes)));
   const wrong = client({ credentials: { [authReg.host]: { username: 'testuser', password: 'wrong' } } });
   await assert.rejects(wrong.getManifest(parseReference(ref)), (e: SigilError) => e.code === 'UNAUTHORIZED' && /rejected/.test(e.hint ?? ''));
 });
