@@ -7,33 +7,12 @@
 import { SigilError } from '../../core/errors.js';
 import { utf8String } from '../pki/der.js';
 import { extension, type SanEntry } from '../pki/certificate-builder.js';
+import { FULCIO_EXTENSIONS, type FulcioField } from '../../x509/fulcio.js';
 import type { IssuerConfig } from './config.js';
 import type { VerifiedToken } from './token-verifier.js';
 
-/** Fulcio OIDs under 1.3.6.1.4.1.57264.1 (fulcio docs/oid-info.md). */
-export const FULCIO_OID = {
-  issuerV1: '1.3.6.1.4.1.57264.1.1',
-  githubWorkflowTrigger: '1.3.6.1.4.1.57264.1.2',
-  githubWorkflowSha: '1.3.6.1.4.1.57264.1.3',
-  githubWorkflowName: '1.3.6.1.4.1.57264.1.4',
-  githubWorkflowRepository: '1.3.6.1.4.1.57264.1.5',
-  githubWorkflowRef: '1.3.6.1.4.1.57264.1.6',
-  issuerV2: '1.3.6.1.4.1.57264.1.8',
-  buildSignerUri: '1.3.6.1.4.1.57264.1.9',
-  buildSignerDigest: '1.3.6.1.4.1.57264.1.10',
-  runnerEnvironment: '1.3.6.1.4.1.57264.1.11',
-  sourceRepositoryUri: '1.3.6.1.4.1.57264.1.12',
-  sourceRepositoryDigest: '1.3.6.1.4.1.57264.1.13',
-  sourceRepositoryRef: '1.3.6.1.4.1.57264.1.14',
-  sourceRepositoryIdentifier: '1.3.6.1.4.1.57264.1.15',
-  sourceRepositoryOwnerUri: '1.3.6.1.4.1.57264.1.16',
-  sourceRepositoryOwnerIdentifier: '1.3.6.1.4.1.57264.1.17',
-  buildConfigUri: '1.3.6.1.4.1.57264.1.18',
-  buildConfigDigest: '1.3.6.1.4.1.57264.1.19',
-  buildTrigger: '1.3.6.1.4.1.57264.1.20',
-  runInvocationUri: '1.3.6.1.4.1.57264.1.21',
-  sourceRepositoryVisibilityAtSigning: '1.3.6.1.4.1.57264.1.22',
-} as const;
+/** OID of a Fulcio extension by field name (src/x509/fulcio.ts holds the table, fulcio docs/oid-info.md). */
+const FULCIO_OID = Object.fromEntries(Object.entries(FULCIO_EXTENSIONS).map(([k, [oid]]) => [k, oid])) as Record<FulcioField, string>;
 
 export interface Principal {
   san: SanEntry;

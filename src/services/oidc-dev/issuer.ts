@@ -92,7 +92,8 @@ export class DevOidcIssuer {
     const claims: Record<string, unknown> = { ...(opts.claims ?? {}) };
     if (email !== undefined) {
       claims.email = email;
-      claims.email_verified = true;
+      // Tests of the CA ask for unverified emails explicitly; otherwise the issuer vouches for it.
+      if (claims.email_verified === undefined) claims.email_verified = true;
     }
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: this.kid, typ: 'JWT' })
