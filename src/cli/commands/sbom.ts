@@ -88,15 +88,16 @@ export const sbomCommand: Command = {
     const stderrTty = (io.stderr as NodeJS.WriteStream).isTTY === true;
     const bar = flags.progress === true || stderrTty ? new ProgressBar(io.stderr) : undefined;
     const progress: ProgressSink = bar ?? NO_PROGRESS;
-    const targets = await openSource(source, { platform: str(flags, 'platform') ?? hostPlatform() });
+    const opened = await openSource(source, { platform: str(flags, 'platform') ?? hostPlatform(), registry: { env: io.env } });
     const results: CatalogResult[] = [];
     try {
-      for (const t of targets) {
+      for (const t of opened.targets) {
         if (bar) bar.phase(t.info.name);
         results.push(await catalogTarget(t, { catalogers, progress }));
       }
     } finally {
       bar?.finish();
+      opened.close();
     }
     const doc = buildDocument(results, { name: str(flags, 'name') ?? source, created });
     const text = serializeSbom(doc, format);
