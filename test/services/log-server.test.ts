@@ -76,7 +76,7 @@ function checkEntry(e: TlogEntryJson): void {
 }
 
 async function post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const res = await fetch(server.url + path, { method: 'POST', headers, body });
+  const res = await fetch(server.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
   const text = await res.text();
   return { status: res.status, text, headers: res.headers };
 }

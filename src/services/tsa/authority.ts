@@ -111,13 +111,13 @@ export class TimestampAuthority {
   constructor(opts: TimestampAuthorityOptions) {
     const leaf = opts.chain[0];
     if (!leaf) throw new SigilError('CERTIFICATE_MALFORMED', 'a TSA needs its certificate chain');
-    const parts = certificateParts(leaf);
-    if (!opts.signer.publicKey.export({ type: 'spki', format: 'der' }).equals(parts.subjectPublicKeyInfo)) {
-      throw new SigilError('KEY_MISMATCH', 'the TSA key does not match its certificate', { hint: 'pass the certificate chain that belongs to the key' });
-    }
     if (!opts.signer.keyDetails.startsWith('PKIX_ECDSA')) {
       // Sigstore verifiers (sigstore-js, sigstore-go) accept ECDSA timestamp signatures only.
       throw new SigilError('KEY_UNSUPPORTED', 'the TSA signs with an ECDSA key (P-256, P-384 or P-521)');
+    }
+    const parts = certificateParts(leaf);
+    if (!opts.signer.publicKey.export({ type: 'spki', format: 'der' }).equals(parts.subjectPublicKeyInfo)) {
+      throw new SigilError('KEY_MISMATCH', 'the TSA key does not match its certificate', { hint: 'pass the certificate chain that belongs to the key' });
     }
     this.signer = opts.signer;
     this.chain = opts.chain;
