@@ -138,7 +138,15 @@ export class Der {
 
   oid(t: Tlv | undefined, what = 'object identifier'): string {
     const v = this.value(this.expect(t, TAG.OID, what));
-    return decodeOid(v, (m) => this.fail(`${what}: ${m}`));
+    // A certificate repeats the same few dozen OIDs; decoding each to a dotted string was ~15 % of
+    // a Fulcio leaf parse, so decoded forms are memoised by their bytes (bounded: hostile input
+    // with endless distinct OIDs just stops being memoised).
+    const key = v.toString('latin1');
+    const hit = OID_MEMO.get(key);
+    if (hit !== undefined) return hit;
+    const s = decodeOid(v, (m) => this.fail(`${what}: ${m}`));
+    if (OID_MEMO.size < OID_MEMO_LIMIT) OID_MEMO.set(key, s);
+    return s;
   }
 
   boolean(t: Tlv, what = 'boolean'): boolean {
@@ -232,6 +240,9 @@ export class Der {
     return d;
   }
 }
+
+const OID_MEMO = new Map<string, string>();
+const OID_MEMO_LIMIT = 4096;
 
 /** Dotted-decimal form of OID content bytes (X.690 §8.19). */
 export function decodeOid(v: Uint8Array, fail: (m: string) => never): string {

@@ -13,7 +13,7 @@
  * again (the trusted root's CAs, a leaf shared by several bundles) is parsed, key-decoded and
  * signature-checked once.
  */
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { Der, TAG, contextTag, encodeTlv, type Tlv } from '../core/der.js';
 import { SigilError } from '../core/errors.js';
 import { decodePemBlocks } from '../core/pem.js';
@@ -31,6 +31,7 @@ import {
 } from './extensions.js';
 import { parseFulcioExtensions, type FulcioExtensions } from './fulcio.js';
 import {
+  OID_EC_PUBLIC_KEY,
   OID_AUTHORITY_KEY_ID,
   OID_BASIC_CONSTRAINTS,
   OID_EXT_KEY_USAGE,
@@ -52,6 +53,13 @@ const PROCESSED_EXTENSIONS = new Set([
   OID_AUTHORITY_KEY_ID,
   OID_EXT_KEY_USAGE,
 ]);
+
+/** Named curves whose uncompressed points are imported as JWK (RFC 5480 §2.1.1.1 OIDs). */
+const EC_CURVES: Record<string, { crv: string; size: number }> = {
+  '1.2.840.10045.3.1.7': { crv: 'P-256', size: 32 },
+  '1.3.132.0.34': { crv: 'P-384', size: 48 },
+  '1.3.132.0.35': { crv: 'P-521', size: 66 },
+};
 
 const CACHE_LIMIT = 512;
 const cache = new Map<string, Certificate>();
@@ -91,6 +99,7 @@ export class Certificate {
   readonly #tbsTlv: Tlv;
   readonly #extsWrapper: Tlv | undefined;
   readonly #extsTlv: Tlv | undefined;
+  #ecPoint: { crv: string; size: number; point: Buffer } | undefined;
   #publicKey: KeyObject | undefined;
   #x509: X509Certificate | undefined;
   #sans: SubjectAltName[] | undefined;
@@ -131,10 +140,15 @@ export class Certificate {
     this.subjectDer = d.bytes(checkName(d, f[i++], 'subject'));
     const spkiT = d.expect(f[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     const [spkiAlg, spkiKey, ...sx] = d.children(spkiT);
-    d.seq(spkiAlg, 'subjectPublicKeyInfo algorithm');
-    d.bitString(spkiKey, 'subjectPublicKey');
+    const [keyAlgOid, keyAlgParam] = d.seq(spkiAlg, 'subjectPublicKeyInfo algorithm');
+    const keyAlg = d.oid(keyAlgOid, 'subjectPublicKeyInfo algorithm');
+    const keyBits = d.bitString(spkiKey, 'subjectPublicKey');
     if (sx.length) d.fail('subjectPublicKeyInfo has extra fields');
     this.spki = d.bytes(spkiT);
+    if (keyAlg === OID_EC_PUBLIC_KEY && keyAlgParam?.tag === TAG.OID && keyBits.unused === 0) {
+      const curve = EC_CURVES[d.oid(keyAlgParam, 'namedCurve')];
+      if (curve && keyBits.bytes.length === 1 + 2 * curve.size && keyBits.bytes[0] === 0x04) this.#ecPoint = { crv: curve.crv, size: curve.size, point: keyBits.bytes };
+    }
     if (f[i]?.tag === contextTag(1, false)) i++; // issuerUniqueID
     if (f[i]?.tag === contextTag(2, false)) i++; // subjectUniqueID
     const extensions: Extension[] = [];
@@ -198,7 +212,9 @@ export class Certificate {
   static fromDer(der: Uint8Array, options: { cache?: boolean } = {}): Certificate {
     const buf = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
     if (options.cache === false) return new Certificate(Buffer.from(buf));
-    const key = buf.toString('latin1');
+    // Keyed by SHA-256 (~1 µs) rather than by the DER as a string: 512 retained 2 KiB string keys
+    // made the old generation churn, and GC was a third of a cold parse.
+    const key = hash('sha256', buf, 'base64');
     const hit = cache.get(key);
     if (hit) return hit;
     // Own copy: the caller's buffer may be a view into a larger, reusable one.
@@ -226,7 +242,15 @@ export class Certificate {
   get publicKey(): KeyObject {
     if (!this.#publicKey) {
       try {
-        this.#publicKey = createPublicKey({ key: this.spki, format: 'der', type: 'spki' });
+        const ec = this.#ecPoint;
+        // OpenSSL 3's SPKI decoder costs ~100 µs a key; importing the same uncompressed EC point as
+        // a JWK takes about half (bench/x509.ts), and OpenSSL still checks the point is on the curve.
+        this.#publicKey = ec
+          ? createPublicKey({
+              key: { kty: 'EC', crv: ec.crv, x: ec.point.subarray(1, 1 + ec.size).toString('base64url'), y: ec.point.subarray(1 + ec.size).toString('base64url') },
+              format: 'jwk',
+            })
+          : createPublicKey({ key: this.spki, format: 'der', type: 'spki' });
       } catch (e) {
         throw new SigilError('CERTIFICATE_MALFORMED', `certificate: subject public key cannot be decoded: ${(e as Error).message}`, { cause: e });
       }

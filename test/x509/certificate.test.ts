@@ -218,6 +218,18 @@ test('structural rules: inner/outer algorithm mismatch, duplicate extension, SHA
   assert.throws(() => Certificate.fromDer(buildCert({ ...base, sigAlg: ecNull }, { opensslCheck: false }).der), /unexpected parameters/);
 });
 
+test('public keys: P-256/P-384 imported through JWK equal OpenSSL’s SPKI import; an off-curve point is CERTIFICATE_MALFORMED', () => {
+  const leaf = Certificate.fromDer(conformanceBundle('happy-path-v0.3').certs[0]!);
+  const p384 = loadRoot(PUBLIC_GOOD).cas[1]!.certChain[0]!;
+  for (const c of [leaf, p384]) assert.ok(c.publicKey.equals(new X509Certificate(c.der).publicKey));
+  assert.equal(p384.publicKey.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+  const bad = Buffer.from(leaf.der);
+  const at = bad.indexOf(leaf.spki) + leaf.spki.length - 1;
+  bad[at]! ^= 0x01;
+  const off = Certificate.fromDer(bad, { cache: false });
+  assert.throws(() => off.publicKey, isCode('CERTIFICATE_MALFORMED'));
+});
+
 test('unknown critical extensions are recorded; known ones are not', () => {
   const { leaf } = fulcioLikeChain({ leaf: { extra: [{ oid: '1.2.3.4', critical: true, value: Buffer.from([5, 0]) }] } });
   const c = Certificate.fromDer(leaf.der);

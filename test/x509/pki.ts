@@ -42,8 +42,10 @@ export interface CertSpec {
   extra?: RawExtension[];
   /** Inserted after all other extensions; used to add an SCT list after building the precertificate. */
   last?: RawExtension[];
-  /** AlgorithmIdentifier DER written in both signature fields (default ecdsa-with-SHA256). */
+  /** AlgorithmIdentifier DER written in both signature fields (default ecdsa-with-SHA256, or -SHA384 with `hash: 'sha384'`). */
   sigAlg?: Buffer;
+  /** Digest the issuer signs with (default sha256); Fulcio's P-384 intermediate uses sha384. */
+  hash?: 'sha256' | 'sha384';
 }
 
 export interface BuiltCert {
@@ -91,6 +93,8 @@ function bits(numbers: number[]): Buffer {
 }
 
 const ECDSA_SHA256 = seq(oid('1.2.840.10045.4.3.2'));
+const ECDSA_SHA384 = seq(oid('1.2.840.10045.4.3.3'));
+const algFor = (spec: CertSpec): Buffer => spec.sigAlg ?? (spec.hash === 'sha384' ? ECDSA_SHA384 : ECDSA_SHA256);
 
 export function tbsFor(spec: CertSpec, extensionsFilter: (e: RawExtension) => boolean = () => true): { tbs: Buffer; spki: Buffer; ski: Buffer } {
   const spki = spec.key.publicKey.export({ type: 'spki', format: 'der' });
@@ -120,7 +124,7 @@ export function tbsFor(spec: CertSpec, extensionsFilter: (e: RawExtension) => bo
   const tbs = seq(
     encodeTlv(contextTag(0, true), int(2)),
     int(spec.serial ?? 1),
-    spec.sigAlg ?? ECDSA_SHA256,
+    algFor(spec),
     issuerName,
     seq(time(spec.notBefore), time(spec.notAfter)),
     name(spec.subject),
@@ -134,8 +138,8 @@ export function tbsFor(spec: CertSpec, extensionsFilter: (e: RawExtension) => bo
 export function buildCert(spec: CertSpec, opts: { opensslCheck?: boolean } = {}): BuiltCert {
   const { tbs, spki, ski } = tbsFor(spec);
   const signer = spec.issuer ? spec.issuer.key.privateKey : spec.key.privateKey;
-  const sig = sign('sha256', tbs, signer);
-  const der = seq(tbs, spec.sigAlg ?? ECDSA_SHA256, encodeTlv(TAG.BIT_STRING, Buffer.from([0]), sig));
+  const sig = sign(spec.hash ?? 'sha256', tbs, signer);
+  const der = seq(tbs, algFor(spec), encodeTlv(TAG.BIT_STRING, Buffer.from([0]), sig));
   if (opts.opensslCheck !== false) new X509Certificate(der);
   return { der, tbs, subjectName: name(spec.subject), spki, ski };
 }
