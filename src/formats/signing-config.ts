@@ -97,11 +97,16 @@ export function parseSigningConfig(input: string | Uint8Array | unknown): Signin
   };
 }
 
+/** protobuf JSON Timestamp: no fraction when the milliseconds are zero, as protojson writes it. */
+function rfc3339(d: Date): string {
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
 function serviceJson(s: ServiceEntry): Record<string, unknown> {
   return {
     url: s.url,
     majorApiVersion: s.majorApiVersion,
-    validFor: { start: s.validFor.start.toISOString(), ...(s.validFor.end ? { end: s.validFor.end.toISOString() } : {}) },
+    validFor: { start: rfc3339(s.validFor.start), ...(s.validFor.end ? { end: rfc3339(s.validFor.end) } : {}) },
     operator: s.operator,
   };
 }
