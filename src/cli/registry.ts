@@ -3,5 +3,8 @@ import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { sbomCommand } from './commands/sbom.js';
 import { verifyBlobCommand } from './commands/verify-blob.js';
+import { generateKeyPairCommand } from './commands/generate-key-pair.js';
+import { signBlobCommand } from './commands/sign-blob.js';
+import { attestBlobCommand } from './commands/attest-blob.js';
 
-export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand];
+export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand];
