@@ -30,3 +30,9 @@ export const trustedRootFlag: Flags = {
 export const bundleOutFlag: Flags = {
   bundle: { type: 'string', description: 'where to write the Sigstore bundle (default: FILE.sigstore.json)', value: 'FILE' },
 };
+
+export const tlogUploadFlags: Flags = {
+  'rekor-url': { type: 'string', description: 'transparency log to record the signature in (sigil log, Rekor v1 or rekor-tiles v2); default: no log entry', value: 'URL' },
+  'tlog-url': { type: 'string', description: 'same as --rekor-url', value: 'URL' },
+  'tlog-api': { type: 'string', description: 'log API: v2 (sigil log, rekor-tiles) or v1 (Rekor)', value: 'VERSION', default: 'v2' },
+};

@@ -11,9 +11,9 @@ import { isObject, parseJson } from '../../core/json.js';
 import { predicateTypeUri, PREDICATE_TYPES } from '../../formats/predicate-types.js';
 import { attestBlob } from '../../sign/attest-blob.js';
 import { EXIT_OK, type Command } from '../command.js';
-import { keyFlag, outputFlag } from '../options.js';
+import { keyFlag, outputFlag, tlogUploadFlags } from '../options.js';
 import { readInputFile, resolveIn, writeFileAtomic } from '../files.js';
-import { loadSigner, requireFlag, stringFlag } from '../signing-key.js';
+import { loadSigner, requireFlag, stringFlag, tlogFromFlags } from '../signing-key.js';
 import { onePositional } from './sign-blob.js';
 
 export const attestBlobCommand: Command = {
@@ -25,6 +25,7 @@ export const attestBlobCommand: Command = {
     predicate: { type: 'string', description: 'JSON file with the predicate', value: 'FILE' },
     type: { type: 'string', description: `predicate type: ${Object.keys(PREDICATE_TYPES).join('|')} or a URI`, value: 'TYPE', default: 'custom' },
     bundle: { type: 'string', description: 'where to write the bundle (default: FILE.intoto.sigstore.json; - for stdout)', value: 'FILE' },
+    ...tlogUploadFlags,
     ...outputFlag,
   },
   details: 'The key password comes from SIGIL_PASSWORD (or COSIGN_PASSWORD), else it is asked for on the terminal.',
@@ -38,8 +39,9 @@ export const attestBlobCommand: Command = {
       throw new SigilError('STATEMENT_MALFORMED', `predicate ${predicatePath} must be a JSON object`, { hint: 'in-toto predicates are JSON objects (in-toto attestation spec v1)' });
     }
     const { sha256 } = digestFileSync(resolveIn(io, file), ['sha256']);
+    const tlog = tlogFromFlags(flags);
     const signer = await loadSigner(io, keyPath);
-    const result = await attestBlob([{ name: basename(file), digest: { sha256: sha256.toString('hex') } }], { signer, predicateType, predicate });
+    const result = await attestBlob([{ name: basename(file), digest: { sha256: sha256.toString('hex') } }], { signer, predicateType, predicate, ...(tlog ? { tlog } : {}) });
     const out = stringFlag(flags, 'bundle') ?? `${file}.intoto.sigstore.json`;
     const text = JSON.stringify(result.json) + '\n';
     if (out === '-') {

@@ -1,0 +1,126 @@
+/**
+ * sign-blob / attest-blob with --rekor-url against sigil's own transparency log over real HTTP
+ * (Rekor v2 and v1 APIs), then verify-blob against a trusted root that holds the log's key: the
+ * producer → log → bundle → verifier loop in one test.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalSigner } from '../../src/crypto/local-signer.js';
+import { SqliteLogStore } from '../../src/services/storage/sqlite-log-store.js';
+import { TransparencyLog } from '../../src/services/log/log.js';
+import { serveLog } from '../../src/services/log/server.js';
+import type { RunningServer } from '../../src/services/http.js';
+import { LogClient } from '../../src/sign/log-client.js';
+import { runCli } from '../../src/cli/main.js';
+import { commands } from '../../src/cli/registry.js';
+
+class Capture extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    cb();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+let dir: string;
+let log: TransparencyLog;
+let server: RunningServer;
+const logKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const env = { SIGIL_PASSWORD: 'pw' };
+
+async function sigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli('sigil', commands, args, { stdout, stderr, env, cwd: dir });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sigil-sign-tlog-'));
+  log = await TransparencyLog.open({ store: SqliteLogStore.open(join(dir, 'log.db')), signer: new LocalSigner(logKey.privateKey), origin: 'sigil.test' });
+  server = await serveLog(log, 0);
+  // The checkpoint key name is the trusted root's baseUrl host, as for Rekor v2: it must be the log's origin.
+  const trustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [
+      {
+        baseUrl: 'https://sigil.test',
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: logKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
+        logId: { keyId: log.logId.toString('base64') },
+      },
+    ],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  };
+  writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(trustedRoot));
+  writeFileSync(join(dir, 'app.tgz'), 'release bits');
+  writeFileSync(join(dir, 'pred.json'), JSON.stringify({ buildDefinition: { buildType: 'https://example/b' } }));
+  assert.equal((await sigil(['generate-key-pair'])).code, 0);
+  // Index 0 is taken by an unrelated entry through the log client: a v0.3 bundle for index 0 has
+  // no logIndex field (protobuf JSON omits zero values) and formats/bundle currently rejects
+  // that (reported to the verifier's owner); the tests below are about the signing flow.
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const data = Buffer.from('index zero');
+  await new LogClient({ url: server.url }).upload('hashedrekord', {
+    digestAlgorithm: 'sha256',
+    digest: createHash('sha256').update(data).digest(),
+    signature: sign('sha256', data, other.privateKey),
+    publicKey: other.publicKey,
+  });
+});
+
+after(async () => {
+  await server.close();
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+for (const api of ['v2', 'v1'] as const) {
+  test(`sign-blob --rekor-url (${api} API): the bundle carries a checked log entry and verifies against the log's key`, async () => {
+    const s = await sigil(['sign-blob', '--key', 'cosign.key', '--rekor-url', server.url, '--tlog-api', api, '--bundle', `sig-${api}.json`, '--output', 'json', 'app.tgz']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(JSON.parse(s.stdout).tlogEntries, 1);
+    const bundle = JSON.parse(readFileSync(join(dir, `sig-${api}.json`), 'utf8'));
+    const entry = bundle.verificationMaterial.tlogEntries[0];
+    assert.equal(entry.kindVersion.kind, 'hashedrekord');
+    assert.ok(entry.inclusionProof.checkpoint.envelope.startsWith('sigil.test\n'));
+    const v = await sigil(['verify-blob', '--bundle', `sig-${api}.json`, '--key', 'cosign.pub', '--trusted-root', 'trusted_root.json', 'app.tgz']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /logged at index \d+/);
+  });
+
+  test(`attest-blob --rekor-url (${api} API): dsse entry, verified with the subject check`, async () => {
+    const s = await sigil(['attest-blob', '--key', 'cosign.key', '--predicate', 'pred.json', '--type', 'slsaprovenance1', '--tlog-url', server.url, '--tlog-api', api, '--bundle', `att-${api}.json`, 'app.tgz']);
+    assert.equal(s.code, 0, s.stderr);
+    const entry = JSON.parse(readFileSync(join(dir, `att-${api}.json`), 'utf8')).verificationMaterial.tlogEntries[0];
+    assert.equal(entry.kindVersion.kind, 'dsse');
+    const v = await sigil(['verify-blob', '--bundle', `att-${api}.json`, '--key', 'cosign.pub', '--trusted-root', 'trusted_root.json', 'app.tgz']);
+    assert.equal(v.code, 0, v.stderr);
+  });
+}
+
+test('--rekor-url problems are input errors: bad URL, bad API, unreachable log (no bundle written)', async () => {
+  for (const [args, cause] of [
+    [['--rekor-url', 'not a url'], /USAGE: --rekor-url "not a url" is not a URL/],
+    [['--rekor-url', 'ftp://x'], /USAGE: --rekor-url must be http/],
+    [['--rekor-url', server.url, '--tlog-api', 'v3'], /USAGE: --tlog-api must be v1 or v2/],
+    [['--rekor-url', server.url, '--tlog-url', 'http://127.0.0.1:1'], /USAGE: --rekor-url and --tlog-url name different logs/],
+    [['--rekor-url', 'http://127.0.0.1:1'], /NETWORK: cannot reach the transparency log/],
+  ] as const) {
+    const r = await sigil(['sign-blob', '--key', 'cosign.key', ...args, '--bundle', 'never.json', 'app.tgz']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, cause);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  assert.throws(() => readFileSync(join(dir, 'never.json')));
+});
