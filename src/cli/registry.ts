@@ -6,5 +6,10 @@ import { verifyBlobCommand } from './commands/verify-blob.js';
 import { generateKeyPairCommand } from './commands/generate-key-pair.js';
 import { signBlobCommand } from './commands/sign-blob.js';
 import { attestBlobCommand } from './commands/attest-blob.js';
+import { logServeCommand } from './commands/log-serve.js';
+import { logGetCommand } from './commands/log-get.js';
+import { logProofCommand } from './commands/log-proof.js';
+import { logMonitorCommand } from './commands/log-monitor.js';
+import { logKeygenCommand } from './commands/log-keygen.js';
 
-export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand];
+export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand];

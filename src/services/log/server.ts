@@ -178,6 +178,7 @@ export function logRoutes(log: TransparencyLog, opts: LogServerOptions = {}): Ro
           hashes: p.proof.map((h) => h.toString('hex')),
           firstSize: p.first.size,
           lastSize: p.second.size,
+          firstCheckpoint: p.first.checkpoint,
           checkpoint: p.second.checkpoint,
         });
       },
