@@ -178,7 +178,8 @@ function readVerificationMaterial(o: Record<string, unknown>, version: BundleVer
 
 function readTlogEntry(v: unknown, p: string, version: BundleVersion): TransparencyLogEntry {
   const o = r.object(v, p);
-  const logIndex = r.int64(o.logIndex, `${p}.logIndex`, { min: 0n });
+  // proto3 JSON omits zero values: the first entry of a log (index 0) has no logIndex field.
+  const logIndex = r.optInt64(o.logIndex, `${p}.logIndex`, { min: 0n });
   const logId = r.object(o.logId, `${p}.logId`);
   const kv = r.object(o.kindVersion, `${p}.kindVersion`);
   const kindVersion = { kind: r.nonEmptyString(kv.kind, `${p}.kindVersion.kind`), version: r.nonEmptyString(kv.version, `${p}.kindVersion.version`) };
@@ -208,7 +209,7 @@ function readTlogEntry(v: unknown, p: string, version: BundleVersion): Transpare
 }
 
 function readInclusionProof(o: Record<string, unknown>, p: string): InclusionProof {
-  const logIndex = r.int64(o.logIndex, `${p}.logIndex`, { min: 0n });
+  const logIndex = r.optInt64(o.logIndex, `${p}.logIndex`, { min: 0n });
   const treeSize = r.int64(o.treeSize, `${p}.treeSize`, { min: 1n });
   if (BigInt(logIndex) >= BigInt(treeSize)) r.fail(`${p}.logIndex`, `(${logIndex}) must be below treeSize (${treeSize})`);
   const rootHash = r.bytes(o.rootHash, `${p}.rootHash`);
