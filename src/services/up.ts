@@ -22,6 +22,7 @@ import { StateDir, loadCaIssuer, loadTsaChain } from './state.js';
 import { signingConfigJson, trustedRootJson, type LogEntry } from './trust-documents.js';
 import { TimestampAuthority } from './tsa/authority.js';
 import { tsaHandler } from './tsa/server.js';
+import { embeddedTlog } from './up-tlog.js';
 
 export const DEFAULT_PORT = 5555;
 export const DEFAULT_IDENTITY: DevIdentity = { subject: 'dev@sigil.local', email: 'dev@sigil.local' };
@@ -45,8 +46,8 @@ export interface StackOptions {
   identity?: DevIdentity;
   /** Lower scrypt cost for tests; production keeps cosign's N=32768. */
   scrypt?: ScryptParams;
-  /** Starts the transparency log once the URL is known; omitted → no /log service. */
-  tlog?: (ctx: { state: StateDir; baseUrl: string }) => Promise<TlogMount>;
+  /** Starts the transparency log once the URL is known (default: the embedded log); false → no /log service. */
+  tlog?: false | ((ctx: { state: StateDir; baseUrl: string }) => Promise<TlogMount>);
 }
 
 export interface Stack {
@@ -126,8 +127,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     services['/tsa'] = tsaHandler(tsa);
 
     let tlog: TlogMount | undefined;
-    if (opts.tlog) {
-      tlog = await opts.tlog({ state, baseUrl: base });
+    const startTlog = opts.tlog === undefined ? embeddedTlog : opts.tlog;
+    if (startTlog) {
+      tlog = await startTlog({ state, baseUrl: base });
       if (tlog.close) toClose.push(tlog.close);
       services[tlog.prefix] = tlog.handler;
       urls.tlog = `${base}${tlog.prefix}`;
@@ -138,6 +140,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       expectOk(`${urls.ca}/api/v2/configuration`),
       expectOk(`${urls.ctlog}/ct/v1/get-sth`),
       expectOk(`${base}/tsa/api/v1/timestamp/certchain`),
+      ...(urls.tlog ? [expectOk(`${urls.tlog}/checkpoint`)] : []),
     ]);
 
     const signingConfigPath = state.writeJson(
