@@ -46,6 +46,10 @@ const DIALECT: Record<string, string> = {
   'apache software license': 'LicenseRef-Apache',
   'apache license 2.0': 'Apache-2.0',
   'apache license, version 2.0': 'Apache-2.0',
+  'apache license version 2.0': 'Apache-2.0',
+  'apache 2.0 license': 'Apache-2.0',
+  'gnu lgpl': 'LicenseRef-LGPL',
+  'gnu gpl': 'LicenseRef-GPL',
   'the apache software license, version 2.0': 'Apache-2.0',
   'mozilla public license 2.0 (mpl 2.0)': 'MPL-2.0',
   'isc license (iscl)': 'ISC',
@@ -184,6 +188,8 @@ function field(raw: string, refs: Map<string, ExtractedLicense>): string | undef
   if (!text || /^(unknown|none|noassertion|see license|see license file|unlicensed)$/i.test(text)) return undefined;
   const parsed = tryParse(text);
   if (parsed) return parsed;
+  const whole = DIALECT[text.toLowerCase()];
+  if (whole) return registerRefs(whole, text, refs);
   // Dialect expressions: split on and/or (and "," which DEP-5 and RPM use for "and"); "and/or"
   // lets the recipient choose, which is OR.
   const ands = text
