@@ -346,7 +346,9 @@ function checkName(d: Der, t: Tlv | undefined, what: string): Tlv {
   // Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue); walked so a
   // malformed name fails here rather than in whatever later reads it.
   for (const rdn of d.seq(t, what)) {
-    for (const atv of d.seq(rdn, `${what} RDN`, TAG.SET)) {
+    const atvs = d.seq(rdn, `${what} RDN`, TAG.SET);
+    if (atvs.length === 0) d.fail(`${what} has an empty RDN`);
+    for (const atv of atvs) {
       const [type, value, ...x] = d.seq(atv, `${what} attribute`);
       d.oid(type, `${what} attribute type`);
       if (!value || x.length) d.fail(`${what} attribute is malformed`);
