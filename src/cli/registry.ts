@@ -11,5 +11,12 @@ import { logGetCommand } from './commands/log-get.js';
 import { logProofCommand } from './commands/log-proof.js';
 import { logMonitorCommand } from './commands/log-monitor.js';
 import { logKeygenCommand } from './commands/log-keygen.js';
+import { signCommand } from './commands/sign.js';
+import { attestCommand } from './commands/attest.js';
+import { attachSbomCommand } from './commands/attach-sbom.js';
+import { verifyCommand, verifyAttestationCommand } from './commands/verify.js';
+import { treeCommand } from './commands/tree.js';
+import { copyCommand } from './commands/copy.js';
+import { triangulateCommand } from './commands/triangulate.js';
 
-export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand];
+export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand, signCommand, attestCommand, attachSbomCommand, verifyCommand, verifyAttestationCommand, treeCommand, copyCommand, triangulateCommand];

@@ -112,7 +112,7 @@ const MAX_MANIFEST_BYTES = 8 << 20;
 const MAX_ERROR_BODY = 64 << 10;
 const MAX_TOKEN_BODY = 1 << 20;
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRY_ERRNO = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const RETRY_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -527,20 +527,18 @@ export class RegistryClient {
 
   /**
    * Uploads a blob from a stream (e.g. another registry's blobStream) in PATCH chunks, so a large
-   * layer is never held in memory whole. Each chunk is kept until the registry accepted it; when a
-   * PATCH fails we ask the session for its offset (GET upload URL) and resume from there.
+   * layer is never held in memory whole. `open` is called only when bytes are needed: not when the
+   * repository has the blob already or the registry mounts it from `mountFrom`. Each chunk is kept
+   * until the registry accepted it; when a PATCH fails we ask the session for its offset (GET upload
+   * URL) and resume from there. The stream's digest is checked before the upload is closed, so a
+   * source that changed under us never becomes a blob under the wrong name.
    */
-  async putBlobStream(repo: RepositoryRef, source: AsyncIterable<Uint8Array>, digest: string, opts: { mountFrom?: string } = {}): Promise<PutBlobResult> {
+  async putBlobStream(repo: RepositoryRef, open: () => Promise<AsyncIterable<Uint8Array>>, digest: string, opts: { mountFrom?: string } = {}): Promise<PutBlobResult> {
     checkDigest(digest);
-    if (await this.hasBlob(repo, digest)) {
-      if (typeof (source as Readable).destroy === 'function') (source as Readable).destroy();
-      return { digest, size: -1, how: 'existed' };
-    }
+    if (await this.hasBlob(repo, digest)) return { digest, size: -1, how: 'existed' };
     const session = await this.startUpload(repo, digest, opts.mountFrom);
-    if (session === 'mounted') {
-      if (typeof (source as Readable).destroy === 'function') (source as Readable).destroy();
-      return { digest, size: -1, how: 'mounted' };
-    }
+    if (session === 'mounted') return { digest, size: -1, how: 'mounted' };
+    const source = await open();
     const h = createHash(digest.startsWith('sha512:') ? 'sha512' : 'sha256');
     let size = 0;
     const chunkSize = this.opts.chunkSize;

@@ -104,9 +104,19 @@ test('push: HEAD before upload, monolithic and chunked uploads, cross-repository
   assert.deepEqual(await c.getBlob(other, put.digest), big);
   // Streamed copy between repositories in chunks, never holding the blob whole.
   const third = { registry: reg.host, repository: 'test/third' };
-  const streamed = await c.putBlobStream(third, await c.blobStream(repo, put.digest), put.digest);
+  const streamed = await c.putBlobStream(third, () => c.blobStream(repo, put.digest), put.digest);
   assert.deepEqual(streamed, { digest: put.digest, size: big.length, how: 'uploaded' });
   assert.deepEqual(await c.getBlob(third, put.digest), big);
+  // Same registry: mounted, the source stream is never opened.
+  let opened = false;
+  const fourth = { registry: reg.host, repository: 'test/fourth' };
+  const mounted = await c.putBlobStream(fourth, async () => ((opened = true), c.blobStream(repo, put.digest)), put.digest, { mountFrom: 'test/push' });
+  assert.deepEqual([mounted.how, opened], ['mounted', false]);
+  // A stream whose bytes do not hash to the digest is never stored under it.
+  const liar = { registry: reg.host, repository: 'test/liar' };
+  const wrongDigest = 'sha256:' + 'e'.repeat(64);
+  await assert.rejects(c.putBlobStream(liar, async () => (async function* () { yield small; })(), wrongDigest), (e: SigilError) => e.code === 'DIGEST_MISMATCH');
+  assert.equal(await c.hasBlob(liar, wrongDigest), false);
   // A digest that does not match the data is refused before anything is sent.
   await assert.rejects(c.putBlob(repo, small, { digest: put.digest }), (e: SigilError) => e.code === 'DIGEST_MISMATCH');
 });

@@ -1,0 +1,103 @@
+/**
+ * What the image commands (sign, attest, attach sbom, verify, verify-attestation, tree, copy,
+ * triangulate) share: registry flags, building the RegistryClient from them, `-a key=value`
+ * annotations, the tag-scheme switch, the producer (key, transparency log) and warnings.
+ */
+import { SigilError } from '../core/errors.js';
+import { RegistryClient } from '../oci/client.js';
+import { parseReference, type ImageReference } from '../oci/reference.js';
+import type { TagSchemeMode } from '../oci/sign-image.js';
+import type { ProducerOptions } from '../sign/bundle-material.js';
+import type { Flags, Io, ParsedFlags } from './command.js';
+import { loadSigner, stringFlag, tlogFromFlags } from './signing-key.js';
+import { keyFlag, tlogUploadFlags } from './options.js';
+
+export const registryFlags: Flags = {
+  'allow-insecure-registry': {
+    type: 'boolean',
+    description: 'allow plain HTTP or unverified TLS to the image registry (always allowed for localhost and 127.0.0.0/8)',
+  },
+  'registry-timeout': { type: 'string', description: 'seconds without an answer before a registry request fails', value: 'SECONDS', default: '30' },
+};
+
+export const annotationFlag: Flags = {
+  annotations: { type: 'string', short: 'a', multiple: true, description: 'annotation KEY=VALUE (sign: signed into the payload; verify: required)', value: 'KEY=VALUE' },
+};
+
+export const tagSchemeFlags: Flags = {
+  'tag-scheme': { type: 'boolean', description: "also write cosign's sha256-<hex>.sig/.att/.sbom tags (default: only when the registry has no referrers API)" },
+  'referrers-only': { type: 'boolean', description: 'never write the cosign tags, only OCI 1.1 referrers' },
+};
+
+export const producerFlags: Flags = {
+  ...keyFlag,
+  ...tlogUploadFlags,
+};
+
+function list(flags: ParsedFlags, name: string): string[] {
+  const v = flags[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+export function parseAnnotations(flags: ParsedFlags): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list(flags, 'annotations')) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new SigilError('USAGE', `annotation ${JSON.stringify(item)} is not KEY=VALUE`, { hint: 'write -a key=value' });
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+export function tagSchemeMode(flags: ParsedFlags): TagSchemeMode {
+  if (flags['tag-scheme'] === true && flags['referrers-only'] === true) {
+    throw new SigilError('USAGE', '--tag-scheme and --referrers-only contradict each other', { hint: 'pass one of them' });
+  }
+  return flags['tag-scheme'] === true ? 'always' : flags['referrers-only'] === true ? 'never' : 'auto';
+}
+
+export function parseImages(positionals: string[], what = 'IMAGE'): ImageReference[] {
+  if (positionals.length === 0) throw new SigilError('USAGE', `${what} is missing`, { hint: 'pass an image reference such as 127.0.0.1:5000/team/app:v1' });
+  return positionals.map(parseReference);
+}
+
+/** One client per command run: one connection pool and one token cache for every image it touches. */
+export function registryClient(io: Io, flags: ParsedFlags, images: ImageReference[], extra: Partial<ConstructorParameters<typeof RegistryClient>[0]> = {}): RegistryClient {
+  const t = Number(stringFlag(flags, 'registry-timeout') ?? '30');
+  if (!Number.isFinite(t) || t <= 0) throw new SigilError('USAGE', '--registry-timeout must be a positive number of seconds');
+  return new RegistryClient({
+    env: io.env,
+    timeoutMs: t * 1000,
+    insecureRegistries: flags['allow-insecure-registry'] === true ? images.map((i) => i.registry) : [],
+    onRetry: (r) => io.stderr.write(`warning: ${r.method} ${r.url}: ${r.reason}; retry ${r.attempt} in ${r.delayMs} ms\n`),
+    ...extra,
+  });
+}
+
+export function warnTag(io: Io): (tag: string, digest: string) => void {
+  return (tag, digest) =>
+    io.stderr.write(`warning: tag '${tag}' resolved to ${digest}; using the digest (tags can be moved to other content, digests cannot)\n`);
+}
+
+/** The signer and optional transparency log from --key / --rekor-url. */
+export async function producerFromFlags(io: Io, flags: ParsedFlags): Promise<ProducerOptions> {
+  const keyPath = stringFlag(flags, 'key');
+  if (!keyPath) throw new SigilError('USAGE', '--key is required', { hint: 'pass the private key: --key cosign.key (create one with sigil generate-key-pair)' });
+  const signer = await loadSigner(io, keyPath);
+  const tlog = tlogFromFlags(flags);
+  return { signer, ...(tlog ? { tlog } : {}) };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping the order of results. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
