@@ -97,12 +97,14 @@ export function dsseProposalV1(env: EnvelopeInput, materials: VerificationMateri
 
 /** Rekor v1 intoto 0.0.2 proposal (payload and signature base64-encoded twice, as Rekor expects). */
 export function intotoProposalV1(env: EnvelopeInput, material: VerificationMaterial): Record<string, unknown> {
-  const pem = Buffer.from(pemOf(material)).toString('base64');
+  const pemText = pemOf(material);
+  const pem = Buffer.from(pemText).toString('base64');
   const sig = env.signatures[0];
   if (!sig || env.signatures.length !== 1) throw new SigilError('USAGE', 'an intoto entry carries exactly one signature');
   const keyid = sig.keyid ? { keyid: sig.keyid } : {};
+  // Hash of the envelope as sigstore-js computes it for Rekor: the verifier as PEM text here.
   const hash = createHash('sha256')
-    .update(canonicalize({ payloadType: env.payloadType, payload: env.payload.toString('base64'), signatures: [{ sig: sig.sig.toString('base64'), publicKey: pem, ...keyid }] }))
+    .update(canonicalize({ payloadType: env.payloadType, payload: env.payload.toString('base64'), signatures: [{ sig: sig.sig.toString('base64'), publicKey: pemText, ...keyid }] }))
     .digest('hex');
   const twice = (b: Buffer): string => Buffer.from(b.toString('base64')).toString('base64');
   return {

@@ -135,19 +135,21 @@ function intotoV002(spec: Record<string, unknown>): PreparedEntry {
     const so = obj(s, p);
     const pemB64 = str(so.publicKey, `${p}.publicKey`);
     const keyid = optStr(so.keyid, `${p}.keyid`);
-    return { sigB64Twice: str(so.sig, `${p}.sig`), sig: doubleBase64(so.sig, `${p}.sig`), pemB64, keyid, key: keyFromPem(stdBase64(pemB64, `${p}.publicKey`), `${p}.publicKey`) };
+    const pem = stdBase64(pemB64, `${p}.publicKey`);
+    return { sigB64Twice: str(so.sig, `${p}.sig`), sig: doubleBase64(so.sig, `${p}.sig`), pemB64, pem: pem.toString('utf8'), keyid, key: keyFromPem(pem, `${p}.publicKey`) };
   });
   const message = pae(payloadType, payload);
   sigs.forEach((s, i) => {
     if (!verifyMessage(s.key.key, defaultDigestFor(s.key.key), message, s.sig)) throw invalidSignature(`envelope signature ${i}`);
   });
   const payloadHash = sha256hex(payload);
-  // The envelope hash Rekor and sigstore-js compute: JCS of the envelope with single-encoded fields.
+  // The envelope hash as sigstore-js computes it for Rekor: JCS of the envelope with payload and
+  // signatures base64-encoded once and the verifier as PEM text.
   const envelopeHash = sha256hex(
     canonicalize({
       payloadType,
       payload: payload.toString('base64'),
-      signatures: sigs.map((s) => ({ sig: s.sig.toString('base64'), publicKey: s.pemB64, ...(s.keyid ? { keyid: s.keyid } : {}) })),
+      signatures: sigs.map((s) => ({ sig: s.sig.toString('base64'), publicKey: s.pem, ...(s.keyid ? { keyid: s.keyid } : {}) })),
     }),
   );
   for (const [field, want] of [
