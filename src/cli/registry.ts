@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { sbomCommand } from './commands/sbom.js';
 import { verifyBlobCommand } from './commands/verify-blob.js';
+import { verifyBlobAttestationCommand } from './commands/verify-blob-attestation.js';
 import { generateKeyPairCommand } from './commands/generate-key-pair.js';
 import { signBlobCommand } from './commands/sign-blob.js';
 import { attestBlobCommand } from './commands/attest-blob.js';
@@ -19,4 +20,4 @@ import { treeCommand } from './commands/tree.js';
 import { copyCommand } from './commands/copy.js';
 import { triangulateCommand } from './commands/triangulate.js';
 
-export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand, signCommand, attestCommand, attachSbomCommand, verifyCommand, verifyAttestationCommand, treeCommand, copyCommand, triangulateCommand];
+export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, verifyBlobAttestationCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand, signCommand, attestCommand, attachSbomCommand, verifyCommand, verifyAttestationCommand, treeCommand, copyCommand, triangulateCommand];
