@@ -11,14 +11,18 @@
  *   dev.sigstore.cosign/chain            PEM intermediates and root
  *   dev.sigstore.cosign/bundle           {"SignedEntryTimestamp","Payload":{body,integratedTime,logIndex,logID}}
  *   dev.sigstore.cosign/rfc3161timestamp {"SignedRFC3161Timestamp"}
+ * sigil adds one annotation cosign ignores, `dev.sigil/bundle`: the complete v0.3 bundle of the
+ * same signature. cosign's bundle annotation can only hold a Rekor v1 signed entry timestamp; a
+ * Rekor v2 (tiles) entry is proven by an inclusion proof and checkpoint, which only a bundle
+ * carries. When present, sigil verifies that bundle (over the same layer bytes) instead.
  */
 import { SigilError } from '../core/errors.js';
 import { isObject, parseJson } from '../core/json.js';
-import { sha256 } from '../core/digest.js';
+import { digest as hashBytes, sha256 } from '../core/digest.js';
 import { decodePemBlocks, encodePem } from '../core/pem.js';
 import { fromBase64, fromHex, toBase64 } from '../core/encoding.js';
-import { bundleFromJSON, certificateMaterial, type ParsedBundle, type ValidBundle } from '../formats/bundle.js';
-import { ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_RFC3161, ANNOTATION_SIGNATURE, DSSE_ENVELOPE } from './media-types.js';
+import { bundleFromJSON, bundleToJSON, certificateMaterial, digestAlgorithmOf, parseBundle, type ParsedBundle, type ValidBundle } from '../formats/bundle.js';
+import { ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_RFC3161, ANNOTATION_SIGIL_BUNDLE, ANNOTATION_SIGNATURE, DSSE_ENVELOPE } from './media-types.js';
 
 const V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
 
@@ -62,6 +66,7 @@ function certificates(annotations: Record<string, string>, what: string): string
  */
 export function legacyLayerToBundle(layer: { mediaType: string; annotations?: Record<string, string> }, data: Buffer, what: string): ParsedBundle {
   const ann = layer.annotations ?? {};
+  if (ann[ANNOTATION_SIGIL_BUNDLE]) return embeddedBundle(ann[ANNOTATION_SIGIL_BUNDLE], layer.mediaType, data, what);
   const certs = certificates(ann, what);
   const material: Record<string, unknown> = certs
     ? { x509CertificateChain: { certificates: certs.map((rawBytes) => ({ rawBytes })) } }
@@ -85,11 +90,34 @@ export function legacyLayerToBundle(layer: { mediaType: string; annotations?: Re
 }
 
 /**
+ * The embedded v0.3 bundle. It must be about this very layer: a message signature over these
+ * bytes (checked again by the verifier), or the DSSE envelope the layer holds — so a bundle for
+ * other content cannot ride along in the annotation of a layer it does not describe.
+ */
+function embeddedBundle(text: string, mediaType: string, data: Buffer, what: string): ParsedBundle {
+  const b = parseBundle(text);
+  const c = b.bundle.content;
+  if (mediaType === DSSE_ENVELOPE) {
+    if (c.$case !== 'dsseEnvelope') bad(what, `${ANNOTATION_SIGIL_BUNDLE} is not a DSSE bundle`);
+    const env = parseJson(data, `${what} DSSE envelope`, 'BUNDLE_MALFORMED');
+    const payload = isObject(env) && typeof env.payload === 'string' ? fromBase64(env.payload, `${what} payload`) : undefined;
+    if (!payload || !payload.equals(c.dsseEnvelope.payload)) bad(what, `${ANNOTATION_SIGIL_BUNDLE} signs another envelope than the layer holds`);
+  } else if (
+    c.$case !== 'messageSignature' ||
+    !c.messageSignature.messageDigest ||
+    !hashBytes(digestAlgorithmOf(c.messageSignature.messageDigest.algorithm), data).equals(c.messageSignature.messageDigest.digest)
+  ) {
+    bad(what, `${ANNOTATION_SIGIL_BUNDLE} is not a message signature over this layer`);
+  }
+  return b;
+}
+
+/**
  * Annotations for a tag-scheme layer from the bundle that signed it. The log entry goes in only
  * when it has a signed entry timestamp (Rekor v1); a Rekor v2 entry has none, and cosign's
  * annotation cannot carry an inclusion proof, so such signatures live fully only in the referrer.
  */
-export function layerAnnotationsFromBundle(b: ValidBundle, kind: 'sig' | 'att'): Record<string, string> {
+export function layerAnnotationsFromBundle(b: ValidBundle, kind: 'sig' | 'att', chain?: Buffer[]): Record<string, string> {
   const out: Record<string, string> = {};
   if (kind === 'sig') {
     if (b.content.$case !== 'messageSignature') throw new SigilError('INTERNAL', 'a .sig layer needs a message-signature bundle');
@@ -100,7 +128,7 @@ export function layerAnnotationsFromBundle(b: ValidBundle, kind: 'sig' | 'att'):
   const certs = certificateMaterial(b);
   if (certs) {
     out[ANNOTATION_CERTIFICATE] = encodePem('CERTIFICATE', certs.leaf);
-    out[ANNOTATION_CHAIN] = certs.chain.map((c) => encodePem('CERTIFICATE', c)).join('');
+    out[ANNOTATION_CHAIN] = (chain ?? certs.chain).map((c) => encodePem('CERTIFICATE', c)).join('');
   }
   const e = b.verificationMaterial.tlogEntries.find((t) => t.inclusionPromise && t.integratedTime !== undefined);
   if (e) {
@@ -116,5 +144,6 @@ export function layerAnnotationsFromBundle(b: ValidBundle, kind: 'sig' | 'att'):
   }
   const ts = b.verificationMaterial.timestampVerificationData?.rfc3161Timestamps[0];
   if (ts) out[ANNOTATION_RFC3161] = JSON.stringify({ SignedRFC3161Timestamp: toBase64(ts.signedTimestamp) });
+  out[ANNOTATION_SIGIL_BUNDLE] = JSON.stringify(bundleToJSON(b));
   return out;
 }

@@ -54,6 +54,8 @@ export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
 export const ANNOTATION_BUNDLE = 'dev.sigstore.cosign/bundle';
 export const ANNOTATION_RFC3161 = 'dev.sigstore.cosign/rfc3161timestamp';
 export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
+/** sigil's own layer annotation: the complete v0.3 bundle of the layer's signature (see legacy-bundle.ts). */
+export const ANNOTATION_SIGIL_BUNDLE = 'dev.sigil/bundle';
 
 /** Annotations cosign v3 puts on bundle referrer manifests. */
 export const ANNOTATION_CREATED = 'org.opencontainers.image.created';

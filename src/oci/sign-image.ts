@@ -16,6 +16,7 @@ import { INTOTO_PAYLOAD_TYPE, envelopeToJSON, type DsseEnvelope } from '../forma
 import { STATEMENT_V1 } from '../formats/intoto.js';
 import { finish, signChecked, tlogEntryFromJSON, verificationMaterial, type ProducedBundle, type ProducerOptions } from '../sign/bundle-material.js';
 import { signBlob } from '../sign/sign-blob.js';
+import { addTimestamps } from '../sign/keyless.js';
 import type { RegistryClient } from './client.js';
 import type { Descriptor } from './manifest.js';
 import { repositoryName, withDigest, type ImageReference } from './reference.js';
@@ -27,6 +28,19 @@ import { COSIGN_SIGN_PREDICATE_TYPE, COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE, ANNOT
 
 /** 'auto': write the tag scheme too when the registry has no referrers API (the default). */
 export type TagSchemeMode = 'auto' | 'always' | 'never';
+
+/**
+ * Who signs: a key or a keyless session (signer + short-lived certificate), the transparency
+ * log, and for keyless the rest of the certificate chain (cosign's chain annotation) and the
+ * timestamp authorities each signature is timestamped by. One producer serves every image of a
+ * command run, so a keyless run uses one certificate however many images it signs.
+ */
+export interface ImageProducer extends ProducerOptions {
+  /** Certificates after the leaf (DER), for the `.sig`/`.att` chain annotation. */
+  chain?: Buffer[];
+  /** RFC 3161 timestamp authorities. */
+  tsaUrls?: string[];
+}
 
 export interface Target {
   reference: ImageReference;
@@ -66,14 +80,15 @@ function subjectOf(t: Target, annotations?: Record<string, string>): Record<stri
  * name+digest subjects only; cosign's image signature statement also carries the subject's
  * annotations, so the statement is assembled here and signed with attest-blob's building blocks.
  */
-async function statementBundle(statement: Record<string, unknown>, producer: ProducerOptions): Promise<ProducedBundle> {
+async function statementBundle(statement: Record<string, unknown>, producer: ImageProducer): Promise<ProducedBundle> {
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const sig = await signChecked(producer.signer, pae(INTOTO_PAYLOAD_TYPE, payload));
   const envelope: DsseEnvelope = { payloadType: INTOTO_PAYLOAD_TYPE, payload, signatures: [{ sig, keyid: '' }] };
   const tlogEntries = producer.tlog
     ? [tlogEntryFromJSON(await producer.tlog.upload('dsse', { envelope, publicKey: producer.signer.publicKey, ...(producer.certificate ? { certificate: producer.certificate } : {}) }))]
     : [];
-  return finish({ mediaType: BUNDLE_V03_MEDIA_TYPE, verificationMaterial: verificationMaterial(producer, tlogEntries), content: { $case: 'dsseEnvelope', dsseEnvelope: envelope } });
+  const produced = finish({ mediaType: BUNDLE_V03_MEDIA_TYPE, verificationMaterial: verificationMaterial(producer, tlogEntries), content: { $case: 'dsseEnvelope', dsseEnvelope: envelope } });
+  return producer.tsaUrls?.length ? addTimestamps(produced, sig, producer.tsaUrls) : produced;
 }
 
 function bundleBytes(b: ProducedBundle): Buffer {
@@ -85,16 +100,17 @@ function wantsTag(mode: TagSchemeMode, referrer: PublishedReferrer): boolean {
 }
 
 /** Signs one image digest: referrer bundle, then (per `tagScheme`) the cosign `.sig` layer. */
-export async function signTarget(client: RegistryClient, t: Target, opts: { producer: ProducerOptions; annotations?: Record<string, string>; tagScheme?: TagSchemeMode }): Promise<SignResult> {
+export async function signTarget(client: RegistryClient, t: Target, opts: { producer: ImageProducer; annotations?: Record<string, string>; tagScheme?: TagSchemeMode }): Promise<SignResult> {
   const statement = { _type: STATEMENT_V1, subject: [subjectOf(t, opts.annotations)], predicateType: COSIGN_SIGN_PREDICATE_TYPE, predicate: {} };
   const bundle = await statementBundle(statement, opts.producer);
   const referrer = await publishReferrer(client, t.reference, buildBundleReferrer(t.descriptor, bundleBytes(bundle), { content: 'dsse-envelope', predicateType: COSIGN_SIGN_PREDICATE_TYPE }));
   const result: SignResult = { digest: t.descriptor.digest, reference: `${repositoryName(t.reference)}@${t.descriptor.digest}`, referrer };
   if (wantsTag(opts.tagScheme ?? 'auto', referrer)) {
     const payload = buildSimpleSigningPayload(repositoryName(t.reference), t.descriptor.digest, opts.annotations);
-    const signed = await signBlob(payload, opts.producer);
+    let signed = await signBlob(payload, opts.producer);
+    if (opts.producer.tsaUrls?.length) signed = await addTimestamps(signed, signed.signature, opts.producer.tsaUrls);
     result.tag = await appendToTagScheme(client, t.reference, t.descriptor.digest, 'sig', [
-      { mediaType: COSIGN_SIMPLE_SIGNING, data: payload, annotations: layerAnnotationsFromBundle(signed.bundle, 'sig') },
+      { mediaType: COSIGN_SIMPLE_SIGNING, data: payload, annotations: layerAnnotationsFromBundle(signed.bundle, 'sig', opts.producer.chain) },
     ]);
   }
   return result;
@@ -112,7 +128,7 @@ export interface AttestResultImage {
 export async function attestTarget(
   client: RegistryClient,
   t: Target,
-  opts: { producer: ProducerOptions; predicateType: string; predicate: unknown; tagScheme?: TagSchemeMode },
+  opts: { producer: ImageProducer; predicateType: string; predicate: unknown; tagScheme?: TagSchemeMode },
 ): Promise<AttestResultImage> {
   if (opts.predicate === undefined) throw new SigilError('STATEMENT_MALFORMED', 'an attestation needs a predicate', { hint: 'pass --predicate FILE with a JSON document' });
   const statement = { _type: STATEMENT_V1, subject: [subjectOf(t)], predicateType: opts.predicateType, predicate: opts.predicate };
@@ -126,7 +142,7 @@ export async function attestTarget(
       {
         mediaType: DSSE_ENVELOPE,
         data: Buffer.from(JSON.stringify(envelopeToJSON(env.dsseEnvelope))),
-        annotations: { ...layerAnnotationsFromBundle(bundle.bundle, 'att'), [ANNOTATION_PREDICATE_TYPE]: opts.predicateType },
+        annotations: { ...layerAnnotationsFromBundle(bundle.bundle, 'att', opts.producer.chain), [ANNOTATION_PREDICATE_TYPE]: opts.predicateType },
       },
     ]);
   }
@@ -149,7 +165,7 @@ export interface AttachSbomResult {
 export async function attachSbom(
   client: RegistryClient,
   t: Target,
-  opts: { sbom: Buffer; mediaType: string; predicateType: string; producer?: ProducerOptions; tagScheme?: TagSchemeMode },
+  opts: { sbom: Buffer; mediaType: string; predicateType: string; producer?: ImageProducer; tagScheme?: TagSchemeMode },
 ): Promise<AttachSbomResult> {
   const created = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const referrer = await publishReferrer(client, t.reference, buildArtifactReferrer(t.descriptor, opts.mediaType, { mediaType: opts.mediaType, data: opts.sbom }, { [ANNOTATION_CREATED]: created }));
