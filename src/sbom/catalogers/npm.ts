@@ -25,6 +25,8 @@ interface Manifest {
   description?: string;
   deps: string[];
   optionalDeps: string[];
+  /** Peer dependencies resolve to what the installing project provides (npm ≥ 7 installs them). */
+  peerDeps: string[];
   devDeps: string[];
 }
 
@@ -97,6 +99,7 @@ export function parsePackageJson(text: string): Manifest | undefined {
     ...(str(d.description) ? { description: str(d.description)!.slice(0, 300) } : {}),
     deps: keysOf(d.dependencies),
     optionalDeps: keysOf(d.optionalDependencies),
+    peerDeps: keysOf(d.peerDependencies),
     devDeps: keysOf(d.devDependencies),
   };
 }
@@ -301,7 +304,7 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       }
       const depsOf = (installPath: string): string[] => {
         const m = useInstalled ? p.installed.get(installPath) : undefined;
-        return m ? [...m.deps, ...m.optionalDeps] : (lockByPath.get(installPath)?.deps ?? []);
+        return m ? [...m.deps, ...m.optionalDeps, ...m.peerDeps] : (lockByPath.get(installPath)?.deps ?? []);
       };
       for (const installPath of installedPaths) {
         for (const dep of new Set(depsOf(installPath))) {

@@ -83,10 +83,20 @@ export function readRpmDb(file: Buffer, warn: (m: string) => void): RpmEntry[] {
   }
 }
 
-export const rpmCataloger: Cataloger<RpmEntry[]> = {
+type RpmRecord = RpmEntry[] | { wal: number };
+
+export const rpmCataloger: Cataloger<RpmRecord> = {
   name: 'rpm',
-  select: (f: FileMeta) => (PATHS.includes(f.path) ? { kind: 'bytes', max: 512 << 20 } : undefined),
-  parse(_f, content, ctx) {
+  select(f: FileMeta) {
+    if (PATHS.includes(f.path)) return { kind: 'bytes', max: 512 << 20 };
+    // A non-empty write-ahead log holds transactions not yet in the main file: say so.
+    if (f.size > 0 && PATHS.some((p) => f.path === `${p}-wal`)) return { kind: 'random', maxBuffered: 0 };
+    return undefined;
+  },
+  // Only the log's size matters; streamed sources need none of its bytes.
+  stream: (f) => ({ write: () => false, end: () => ({ wal: f.size }) }),
+  parse(f, content, ctx) {
+    if (f.path.endsWith('-wal')) return { wal: f.size };
     try {
       return readRpmDb(wholeContent(content), (m) => ctx.warn(m));
     } catch (e) {
@@ -99,6 +109,8 @@ export const rpmCataloger: Cataloger<RpmEntry[]> = {
     const edges: FoundEdge[] = [];
     const distro = distroQualifier(ctx.os);
     for (const [path, entries] of records) {
+      if (!Array.isArray(entries)) continue;
+      if (records.has(`${path}-wal`)) ctx.warn(`/${path}-wal`, 'the rpm database has an unmerged write-ahead log; packages recorded only there are missing');
       const provider = new Map<string, string>();
       const key = (e: RpmEntry) => `${e.name}-${e.epoch ?? 0}:${e.version}-${e.release}.${e.arch ?? ''}`;
       for (const e of entries) {
