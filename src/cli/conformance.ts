@@ -6,7 +6,8 @@
 import { runCli, processIo } from './main.js';
 import type { Command } from './command.js';
 import { conformanceVerifyBundle } from './conformance/verify-bundle.js';
+import { conformanceSignBundle } from './conformance/sign-bundle.js';
 
-const conformanceCommands: Command[] = [conformanceVerifyBundle];
+const conformanceCommands: Command[] = [conformanceVerifyBundle, conformanceSignBundle];
 
 process.exitCode = await runCli('sigil-conformance', conformanceCommands, process.argv.slice(2), processIo());

@@ -19,5 +19,10 @@ import { verifyCommand, verifyAttestationCommand } from './commands/verify.js';
 import { treeCommand } from './commands/tree.js';
 import { copyCommand } from './commands/copy.js';
 import { triangulateCommand } from './commands/triangulate.js';
+import { upCommand } from './commands/up.js';
+import { caServeCommand } from './commands/ca-serve.js';
+import { tsaServeCommand } from './commands/tsa-serve.js';
+import { oidcServeCommand } from './commands/oidc-serve.js';
+import { oidcTokenCommand } from './commands/oidc-token.js';
 
-export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, verifyBlobAttestationCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand, signCommand, attestCommand, attachSbomCommand, verifyCommand, verifyAttestationCommand, treeCommand, copyCommand, triangulateCommand];
+export const commands: Command[] = [demoCommand, sbomCommand, verifyBlobCommand, verifyBlobAttestationCommand, generateKeyPairCommand, signBlobCommand, attestBlobCommand, logServeCommand, logGetCommand, logProofCommand, logMonitorCommand, logKeygenCommand, signCommand, attestCommand, attachSbomCommand, verifyCommand, verifyAttestationCommand, treeCommand, copyCommand, triangulateCommand, upCommand, caServeCommand, tsaServeCommand, oidcServeCommand, oidcTokenCommand];

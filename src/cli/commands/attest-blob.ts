@@ -10,6 +10,8 @@ import { digestFileSync } from '../../core/digest.js';
 import { isObject, parseJson } from '../../core/json.js';
 import { predicateTypeUri, PREDICATE_TYPES } from '../../formats/predicate-types.js';
 import { attestBlob } from '../../sign/attest-blob.js';
+import { keylessAttestBlob } from '../../sign/keyless.js';
+import { keylessFlags, keylessSessionFromFlags } from '../keyless-options.js';
 import { EXIT_OK, type Command } from '../command.js';
 import { keyFlag, outputFlag, tlogUploadFlags } from '../options.js';
 import { readInputFile, resolveIn, writeFileAtomic } from '../files.js';
@@ -26,11 +28,13 @@ export const attestBlobCommand: Command = {
     type: { type: 'string', description: `predicate type: ${Object.keys(PREDICATE_TYPES).join('|')} or a URI`, value: 'TYPE', default: 'custom' },
     bundle: { type: 'string', description: 'where to write the bundle (default: FILE.intoto.sigstore.json; - for stdout)', value: 'FILE' },
     ...tlogUploadFlags,
+    ...keylessFlags,
     ...outputFlag,
   },
   details: 'The key password comes from SIGIL_PASSWORD (or COSIGN_PASSWORD), else it is asked for on the terminal.',
   async run(flags, positionals, io) {
-    const keyPath = requireFlag(flags, 'key', 'pass the private key: --key cosign.key (create one with sigil generate-key-pair)');
+    const keyless = flags.keyless === true;
+    const keyPath = keyless ? '' : requireFlag(flags, 'key', 'pass the private key: --key cosign.key (create one with sigil generate-key-pair), or sign with --keyless');
     const predicatePath = requireFlag(flags, 'predicate', 'pass the predicate document: --predicate provenance.json');
     const predicateType = predicateTypeUri(stringFlag(flags, 'type') ?? 'custom');
     const file = onePositional(positionals, 'the file to attest');
@@ -40,8 +44,10 @@ export const attestBlobCommand: Command = {
     }
     const { sha256 } = digestFileSync(resolveIn(io, file), ['sha256']);
     const tlog = tlogFromFlags(flags);
-    const signer = await loadSigner(io, keyPath);
-    const result = await attestBlob([{ name: basename(file), digest: { sha256: sha256.toString('hex') } }], { signer, predicateType, predicate, ...(tlog ? { tlog } : {}) });
+    const session = keyless ? await keylessSessionFromFlags(io, flags) : undefined;
+    const signer = session ? session.signer : await loadSigner(io, keyPath);
+    const subjects = [{ name: basename(file), digest: { sha256: sha256.toString('hex') } }];
+    const result = session ? await keylessAttestBlob(subjects, { predicateType, predicate }, session) : await attestBlob(subjects, { signer, predicateType, predicate, ...(tlog ? { tlog } : {}) });
     const out = stringFlag(flags, 'bundle') ?? `${file}.intoto.sigstore.json`;
     const text = JSON.stringify(result.json) + '\n';
     if (out === '-') {

@@ -6,6 +6,8 @@
 import { SigilError } from '../../core/errors.js';
 import { toHex } from '../../core/encoding.js';
 import { signBlob } from '../../sign/sign-blob.js';
+import { keylessSignBlob } from '../../sign/keyless.js';
+import { keylessFlags, keylessSessionFromFlags } from '../keyless-options.js';
 import { EXIT_OK, type Command } from '../command.js';
 import { bundleOutFlag, keyFlag, outputFlag, tlogUploadFlags } from '../options.js';
 import { readInputFile, resolveIn, writeFileAtomic } from '../files.js';
@@ -15,15 +17,17 @@ export const signBlobCommand: Command = {
   path: ['sign-blob'],
   summary: 'sign a file with a key and write a Sigstore bundle (v0.3)',
   args: 'FILE',
-  flags: { ...keyFlag, ...bundleOutFlag, ...tlogUploadFlags, ...outputFlag },
+  flags: { ...keyFlag, ...bundleOutFlag, ...tlogUploadFlags, ...keylessFlags, ...outputFlag },
   details: 'The key password comes from SIGIL_PASSWORD (or COSIGN_PASSWORD), else it is asked for on the terminal. --bundle - writes the bundle to stdout.',
   async run(flags, positionals, io) {
-    const keyPath = requireFlag(flags, 'key', 'pass the private key: --key cosign.key (create one with sigil generate-key-pair)');
+    const keyless = flags.keyless === true;
+    const keyPath = keyless ? '' : requireFlag(flags, 'key', 'pass the private key: --key cosign.key (create one with sigil generate-key-pair), or sign with --keyless');
     const file = onePositional(positionals, 'the file to sign');
     const artifact = readInputFile(io, file, 'file to sign');
     const tlog = tlogFromFlags(flags);
-    const signer = await loadSigner(io, keyPath);
-    const result = await signBlob(artifact, { signer, ...(tlog ? { tlog } : {}) });
+    const session = keyless ? await keylessSessionFromFlags(io, flags) : undefined;
+    const signer = session ? session.signer : await loadSigner(io, keyPath);
+    const result = session ? await keylessSignBlob(artifact, session) : await signBlob(artifact, { signer, ...(tlog ? { tlog } : {}) });
     const out = stringFlag(flags, 'bundle') ?? `${file}.sigstore.json`;
     const text = JSON.stringify(result.json) + '\n';
     if (out === '-') {
