@@ -81,8 +81,9 @@ export class Certificate {
   /** Issuer and subject Name DER (compared byte-wise for chain building). */
   readonly issuerDer: Buffer;
   readonly subjectDer: Buffer;
-  readonly notBefore: Date;
-  readonly notAfter: Date;
+  /** Validity bounds in ms since the epoch; `notBefore`/`notAfter` return fresh Dates from them. */
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
   /** SubjectPublicKeyInfo DER. */
   readonly spki: Buffer;
   readonly extensions: readonly Extension[];
@@ -135,8 +136,8 @@ export class Certificate {
     this.issuerDer = d.bytes(checkName(d, f[i++], 'issuer'));
     const [nbT, naT, ...vx] = d.seq(f[i++], 'validity');
     if (vx.length) d.fail('validity has extra fields');
-    this.notBefore = d.time(nbT, 'notBefore');
-    this.notAfter = d.time(naT, 'notAfter');
+    this.notBeforeMs = d.time(nbT, 'notBefore').getTime();
+    this.notAfterMs = d.time(naT, 'notAfter').getTime();
     this.subjectDer = d.bytes(checkName(d, f[i++], 'subject'));
     const spkiT = d.expect(f[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     const [spkiAlg, spkiKey, ...sx] = d.children(spkiT);
@@ -285,10 +286,19 @@ export class Certificate {
     return (s.length > 1 && s[0] === 0 ? s.subarray(1) : s).toString('hex');
   }
 
+  // Dates are mutable and certificates are shared through the DER cache, so each caller gets its own copy.
+  get notBefore(): Date {
+    return new Date(this.notBeforeMs);
+  }
+
+  get notAfter(): Date {
+    return new Date(this.notAfterMs);
+  }
+
   /** True when `t` lies in [notBefore, notAfter], both ends inclusive (RFC 5280 §4.1.2.5). */
   validAt(t: Date): boolean {
     const ms = t.getTime();
-    return ms >= this.notBefore.getTime() && ms <= this.notAfter.getTime();
+    return ms >= this.notBeforeMs && ms <= this.notAfterMs;
   }
 
   hasKeyUsage(bit: number): boolean {
