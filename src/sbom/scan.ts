@@ -47,7 +47,12 @@ export async function catalogTarget(target: ScanTarget, opts: CatalogOptions): P
       warnings.push({ path: '/', message: `${cat.name}: ${(e as Error).message}` });
       return;
     }
-    for (const p of out.packages) packages.push({ ...p, key: `${cat.name}/${p.key}` });
+    for (const p of out.packages) {
+      // Which image layer brought the package (its first location that is a file of the view).
+      const loc = p.locations[0]?.split('!/')[0]?.replace(/^\//, '');
+      const layer = loc !== undefined ? view.layerOf(loc) : undefined;
+      packages.push({ ...p, key: `${cat.name}/${p.key}`, ...(layer ? { properties: { ...p.properties, 'sigil:layer': layer } } : {}) });
+    }
     for (const e of out.edges) edges.push({ ...e, from: `${cat.name}/${e.from}`, to: `${cat.name}/${e.to}` });
   });
   return { target: target.info, ...(os ? { os } : {}), packages, edges, warnings };

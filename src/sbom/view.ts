@@ -60,6 +60,8 @@ export class ViewBuilder {
   private readonly heldDirs = new Set<string>();
   private layer = 0;
   private layerLabel = '';
+  /** Layer index → digest, for sources made of layers. */
+  private readonly layerIds = new Map<number, string>();
 
   constructor(
     private readonly catalogers: readonly Cataloger[],
@@ -68,9 +70,19 @@ export class ViewBuilder {
     this.records = catalogers.map(() => new Map());
   }
 
-  beginLayer(index: number, label = ''): void {
+  beginLayer(index: number, label = '', digest?: string): void {
     this.layer = index;
     this.layerLabel = label;
+    if (digest) this.layerIds.set(index, digest);
+  }
+
+  /** Digest of the layer that provides `path` in the final view (image sources only). */
+  layerOf(path: string): string | undefined {
+    for (const m of this.records) {
+      const h = m.get(path);
+      if (h) return this.layerIds.get(h.layer);
+    }
+    return undefined;
   }
 
   /** A warning about one path of the current layer. */

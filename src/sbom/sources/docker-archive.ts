@@ -223,7 +223,7 @@ function dockerTarget(path: string, members: Members, entry: DockerManifestEntry
         const index = i++;
         const label = `${path}:${name}`;
         progress.phase(`layer ${index + 1}/${names.length}`);
-        view.beginLayer(index, `layer${index + 1}`);
+        view.beginLayer(index, `layer${index + 1}`, config.diffIds[index]);
         const got: LayerDigests = await walkTarStream(chunks, view, label, progress);
         const want = config.diffIds[index];
         if (want && want !== got.diffId) {

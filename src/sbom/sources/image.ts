@@ -160,7 +160,7 @@ export function imageTarget(store: BlobStore, img: ResolvedImage, naming: ImageN
           throw new SigilError('MEDIA_TYPE_UNSUPPORTED', `${label} has media type ${d.mediaType}, which is not a filesystem layer`);
         }
         progress.phase(`layer ${i + 1}/${layers.length}`);
-        view.beginLayer(i, `layer${i + 1}`);
+        view.beginLayer(i, `layer${i + 1}`, d.digest);
         const alg = d.digest.startsWith('sha512:') ? 'sha512' : 'sha256';
         const got = await walkTarStream(store.stream(d), view, label, progress, alg);
         if (got.stored !== d.digest) {
