@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { SigilError } from '../../core/errors.js';
+import { SigilError, isSigilError } from '../../core/errors.js';
 import type { RegistryClientOptions } from '../../oci/client.js';
 import { parseReference } from '../../oci/reference.js';
 import { directoryTarget } from './directory.js';
@@ -74,10 +74,17 @@ export async function classifyFile(path: string): Promise<FileClass> {
   if (c !== 'gzip' && c !== 'zstd') return 'other';
   // Compressed: the first member's name tells a `docker save | gzip` archive from a rootfs tarball.
   let first: string | undefined;
+  let inflated = 0;
   try {
     const { stream } = await decompress(fileChunks(path), path);
+    const counted = async function* () {
+      for await (const c of stream) {
+        inflated += c.length;
+        yield c;
+      }
+    };
     await readTar(
-      stream,
+      counted(),
       (e) => {
         first = e.name;
         throw STOP;
@@ -85,6 +92,9 @@ export async function classifyFile(path: string): Promise<FileClass> {
       path,
     );
   } catch (e) {
+    // A compressed file that does not even decompress to one tar header is a damaged archive:
+    // report that rather than "not an archive".
+    if (e !== STOP && isSigilError(e) && inflated < 512) throw e;
     if (e !== STOP && first === undefined) return 'other';
   }
   if (first === undefined) return 'other';
