@@ -91,6 +91,8 @@ interface RegistryState {
   helper?: string;
   /** Learned once per registry: whether GET /v2/<name>/referrers/<digest> exists. */
   referrersApi?: boolean;
+  /** The first referrers request in flight: concurrent lookups wait for it instead of probing too. */
+  referrersProbe?: Promise<unknown>;
 }
 
 interface RequestSpec {
@@ -132,6 +134,12 @@ export class RegistryClient {
   private readonly http: HttpTransport;
   private readonly states = new Map<string, RegistryState>();
   private readonly referrersCache = new Map<string, { at: number; result: ReferrersResult }>();
+  /**
+   * Blobs this client has seen stored (HEAD 200 or an upload it made), by registry/repo@digest.
+   * Content-addressed, so the answer cannot change except by deletion; it saves the HEAD before
+   * re-uploading shared blobs such as the empty config of every referrer.
+   */
+  private readonly knownBlobs = new Set<string>();
   private readonly opts: Required<Pick<RegistryClientOptions, 'timeoutMs' | 'retries' | 'retryBaseMs' | 'chunkSize' | 'referrersCacheTtlMs'>> &
     RegistryClientOptions;
   private readonly insecure: Set<string>;
@@ -145,6 +153,11 @@ export class RegistryClient {
   /** Round trips made so far (every HTTP request, including auth and retries). */
   get requestCount(): number {
     return this.http.requestCount;
+  }
+
+  /** TCP connections opened so far (one pool per client). */
+  get connectionCount(): number {
+    return this.http.connectionCount;
   }
 
   set onRequest(fn: ((r: { method: string; url: string; status: number }) => void) | undefined) {
@@ -436,10 +449,15 @@ export class RegistryClient {
 
   /** HEAD of a blob: true when the repository has it. */
   async hasBlob(repo: RepositoryRef, digest: string): Promise<boolean> {
+    const known = `${repo.registry}/${repo.repository}@${digest}`;
+    if (this.knownBlobs.has(known)) return true;
     const spec: RequestSpec = { method: 'HEAD', target: `/v2/${repo.repository}/blobs/${checkDigest(digest)}`, repo, actions: ['pull'] };
     const res = await this.request(spec);
     await discardBody(res);
-    if (res.status === 200) return true;
+    if (res.status === 200) {
+      this.knownBlobs.add(known);
+      return true;
+    }
     if (res.status === 404) return false;
     return this.fail(res, spec, `blob ${digest}`);
   }
@@ -513,10 +531,12 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       try {
         const session = await this.startUpload(repo, digest, opts.mountFrom);
-        if (session === 'mounted') return { digest, size: data.byteLength, how: 'mounted' };
-        if (data.byteLength <= this.opts.chunkSize) await this.finishUpload(repo, session, digest, data);
-        else await this.uploadChunks(repo, session, digest, chunksOf(data, this.opts.chunkSize));
-        return { digest, size: data.byteLength, how: 'uploaded' };
+        if (session !== 'mounted') {
+          if (data.byteLength <= this.opts.chunkSize) await this.finishUpload(repo, session, digest, data);
+          else await this.uploadChunks(repo, session, digest, chunksOf(data, this.opts.chunkSize));
+        }
+        this.knownBlobs.add(`${repo.registry}/${repo.repository}@${digest}`);
+        return { digest, size: data.byteLength, how: session === 'mounted' ? 'mounted' : 'uploaded' };
       } catch (e) {
         // A session that broke midway is restarted from the beginning: the bytes are in memory.
         if (!(isSigilError(e) && e.code === 'NETWORK') || attempt >= this.opts.retries) throw e;
@@ -737,6 +757,21 @@ export class RegistryClient {
   }
 
   private async fetchReferrers(repo: RepositoryRef, digest: string): Promise<ReferrersResult> {
+    const st = this.state(repo.registry);
+    if (st.referrersApi === undefined && st.referrersProbe) await st.referrersProbe.catch(() => undefined);
+    if (st.referrersApi === undefined) {
+      const probe = this.fetchReferrersOnce(repo, digest);
+      st.referrersProbe = probe;
+      try {
+        return await probe;
+      } finally {
+        st.referrersProbe = undefined;
+      }
+    }
+    return this.fetchReferrersOnce(repo, digest);
+  }
+
+  private async fetchReferrersOnce(repo: RepositoryRef, digest: string): Promise<ReferrersResult> {
     const st = this.state(repo.registry);
     if (st.referrersApi !== false) {
       const out: Descriptor[] = [];

@@ -47,6 +47,8 @@ export class HttpTransport {
   private readonly insecureHttpsAgent: https.Agent;
   /** Every round trip made (including redirects and auth retries). */
   requestCount = 0;
+  /** TCP connections opened (keep-alive reuse shows as far fewer connections than requests). */
+  connectionCount = 0;
   onRequest: ((r: RequestRecord) => void) | undefined;
 
   constructor(maxSockets = 64) {
@@ -54,6 +56,15 @@ export class HttpTransport {
     this.httpAgent = new http.Agent(opts);
     this.httpsAgent = new https.Agent(opts);
     this.insecureHttpsAgent = new https.Agent({ ...opts, rejectUnauthorized: false });
+    for (const a of [this.httpAgent, this.httpsAgent, this.insecureHttpsAgent]) this.countConnections(a);
+  }
+
+  private countConnections(agent: http.Agent): void {
+    const create = (agent as unknown as { createConnection: (...a: unknown[]) => unknown }).createConnection.bind(agent);
+    (agent as unknown as { createConnection: (...a: unknown[]) => unknown }).createConnection = (...a: unknown[]) => {
+      this.connectionCount++;
+      return create(...a);
+    };
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {

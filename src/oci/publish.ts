@@ -6,7 +6,7 @@
  */
 import type { RegistryClient, RepositoryRef } from './client.js';
 import type { Descriptor } from './manifest.js';
-import { OCI_MANIFEST } from './media-types.js';
+import { OCI_EMPTY_DATA, OCI_MANIFEST } from './media-types.js';
 import type { ReferrerArtifact } from './bundle-referrer.js';
 import { attachmentTag, buildTagSchemeManifest, tagSchemeLayers, type NewLayer, type TagSuffix } from './tag-scheme.js';
 import { isSigilError } from '../core/errors.js';
@@ -21,7 +21,10 @@ export interface PublishedReferrer {
 /** Uploads the blobs, then the referrer manifest, then (without the API) the referrers tag index. */
 export async function publishReferrer(client: RegistryClient, repo: RepositoryRef, artifact: ReferrerArtifact): Promise<PublishedReferrer> {
   // Sequential on purpose: a few small blobs, and a failed upload must stop before the manifest.
-  for (const blob of artifact.blobs) await client.putBlob(repo, blob);
+  // The shared empty config is checked first (and remembered by the client); the artifact layer is
+  // almost always new (a bundle holds a fresh signature), so its HEAD would be a wasted round trip
+  // and a repeated small upload costs less than asking.
+  for (const blob of artifact.blobs) await client.putBlob(repo, blob, { skipExistsCheck: !OCI_EMPTY_DATA.equals(blob) });
   const r = await client.putReferrer(repo, artifact.manifest, OCI_MANIFEST);
   return { digest: r.digest, descriptor: r.descriptor, via: r.subjectProcessed ? 'api' : 'tag-schema' };
 }

@@ -276,6 +276,7 @@ test('keep-alive: requests reuse pooled connections (sequential: one; 40 in flig
     await Promise.all(Array.from({ length: 40 }, () => c.resolve(ref)));
     assert.equal(c.requestCount - before, 40);
     assert.ok(p.connections() <= 8, `${p.connections()} connections`);
+    assert.equal(c.connectionCount, p.connections(), 'the client counts the connections it opens');
   } finally {
     await p.stop();
   }
