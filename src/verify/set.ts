@@ -7,7 +7,6 @@
 import { verify as cryptoVerify } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/errors.js';
-import { canonicalize } from '../core/canonical-json.js';
 import { withinWindow, type TlogKey, type TrustedRoot } from '../trust/trusted-root.js';
 
 /** The exact bytes Rekor signed for this entry's SET. */
@@ -17,14 +16,12 @@ export function setPayload(entry: TransparencyLogEntry): Buffer {
   if (!Number.isSafeInteger(integratedTime) || !Number.isSafeInteger(logIndex)) {
     throw new SigilError('TLOG_SET_INVALID', `log entry ${entry.logIndex}: integratedTime or logIndex is too large for a signed entry timestamp`);
   }
+  // RFC 8785 of these four fields, written out: keys in code-unit order, base64 and hex need no
+  // escaping, integers print as themselves. Equal to canonicalize({...}) (tested), without
+  // walking an object for the 10-50 KB body of every entry.
   return Buffer.from(
-    canonicalize({
-      body: entry.canonicalizedBody.toString('base64'),
-      integratedTime,
-      logID: entry.logId!.keyId.toString('hex'),
-      logIndex,
-    }),
-    'utf8',
+    `{"body":"${entry.canonicalizedBody.toString('base64')}","integratedTime":${integratedTime},"logID":"${entry.logId!.keyId.toString('hex')}","logIndex":${logIndex}}`,
+    'latin1',
   );
 }
 

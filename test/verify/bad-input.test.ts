@@ -20,6 +20,9 @@ import { commands } from '../../src/cli/registry.js';
 import type { Io } from '../../src/cli/command.js';
 import type { VerifyPolicy } from '../../src/verify/types.js';
 import { corpusPath } from '../helpers/paths.js';
+import { parseBundle } from '../../src/formats/bundle.js';
+import { canonicalize } from '../../src/core/canonical-json.js';
+import { setPayload } from '../../src/verify/set.js';
 
 const ID = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -231,4 +234,10 @@ test('a certificate bundle checked with --key, and a key bundle without a key, a
   assert.equal(out.verified, true);
   assert.equal(out.signer.kind, 'key');
   assert.equal(out.tlogEntries[0].logIndex, keyBundle.verificationMaterial.tlogEntries[0].logIndex);
+});
+
+test('the SET payload is the RFC 8785 form of {body, integratedTime, logID, logIndex}', () => {
+  const entry = parseBundle(JSON.stringify(v03())).bundle.verificationMaterial.tlogEntries[0]!;
+  const expected = canonicalize({ body: entry.canonicalizedBody.toString('base64'), integratedTime: Number(entry.integratedTime), logID: entry.logId!.keyId.toString('hex'), logIndex: Number(entry.logIndex) });
+  assert.equal(setPayload(entry).toString('utf8'), expected);
 });
