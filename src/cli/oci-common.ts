@@ -6,8 +6,8 @@
 import { SigilError } from '../core/errors.js';
 import { RegistryClient } from '../oci/client.js';
 import { parseReference, type ImageReference } from '../oci/reference.js';
-import type { TagSchemeMode } from '../oci/sign-image.js';
-import type { ProducerOptions } from '../sign/bundle-material.js';
+import type { ImageProducer, TagSchemeMode } from '../oci/sign-image.js';
+import { keylessFlags, keylessSessionFromFlags } from './keyless-options.js';
 import type { Flags, Io, ParsedFlags } from './command.js';
 import { loadSigner, stringFlag, tlogFromFlags } from './signing-key.js';
 import { keyFlag, tlogUploadFlags } from './options.js';
@@ -31,6 +31,7 @@ export const tagSchemeFlags: Flags = {
 
 export const producerFlags: Flags = {
   ...keyFlag,
+  ...keylessFlags,
   ...tlogUploadFlags,
 };
 
@@ -79,10 +80,17 @@ export function warnTag(io: Io): (tag: string, digest: string) => void {
     io.stderr.write(`warning: tag '${tag}' resolved to ${digest}; using the digest (tags can be moved to other content, digests cannot)\n`);
 }
 
-/** The signer and optional transparency log from --key / --rekor-url. */
-export async function producerFromFlags(io: Io, flags: ParsedFlags): Promise<ProducerOptions> {
+/**
+ * Who signs, from --key or --keyless (plus --rekor-url and the keyless service flags). A keyless
+ * run makes one session: one ephemeral key and one certificate for every image of the command.
+ */
+export async function producerFromFlags(io: Io, flags: ParsedFlags): Promise<ImageProducer> {
+  if (flags.keyless === true) {
+    const s = await keylessSessionFromFlags(io, flags);
+    return { signer: s.signer, certificate: s.certificate, chain: s.chain.slice(1), ...(s.tlog ? { tlog: s.tlog } : {}), tsaUrls: s.tsaUrls };
+  }
   const keyPath = stringFlag(flags, 'key');
-  if (!keyPath) throw new SigilError('USAGE', '--key is required', { hint: 'pass the private key: --key cosign.key (create one with sigil generate-key-pair)' });
+  if (!keyPath) throw new SigilError('USAGE', '--key or --keyless is required', { hint: 'pass the private key: --key cosign.key (create one with sigil generate-key-pair), or sign with --keyless' });
   const signer = await loadSigner(io, keyPath);
   const tlog = tlogFromFlags(flags);
   return { signer, ...(tlog ? { tlog } : {}) };

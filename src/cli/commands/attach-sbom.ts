@@ -36,7 +36,7 @@ export function detectSbomKind(data: Buffer, file: string): keyof typeof KINDS {
 
 export const attachSbomCommand: Command = {
   path: ['attach', 'sbom'],
-  summary: 'attach an SBOM to a container image (OCI referrer; signed as an attestation with --key)',
+  summary: 'attach an SBOM to a container image (OCI referrer; signed as an attestation with --key or --keyless)',
   args: 'IMAGE',
   flags: {
     sbom: { type: 'string', description: 'the SBOM document (SPDX JSON or CycloneDX JSON)', value: 'FILE' },
@@ -55,7 +55,7 @@ export const attachSbomCommand: Command = {
     const typeFlag = stringFlag(flags, 'type');
     if (typeFlag !== undefined && !(typeFlag in KINDS)) throw new SigilError('USAGE', `--type must be spdx or cyclonedx, got ${typeFlag}`);
     const kind = KINDS[(typeFlag as keyof typeof KINDS | undefined) ?? detectSbomKind(sbom, file)];
-    const producer = stringFlag(flags, 'key') ? await producerFromFlags(io, flags) : undefined;
+    const producer = stringFlag(flags, 'key') || flags.keyless === true ? await producerFromFlags(io, flags) : undefined;
     const client = registryClient(io, flags, images);
     try {
       const [t] = await resolveTargets(client, images[0]!, { onTag: warnTag(io) });
@@ -67,7 +67,7 @@ export const attachSbomCommand: Command = {
         io.stdout.write(`Attached ${kind.mediaType} SBOM to ${r.reference}\n  referrer ${r.referrer.digest}\n`);
         if (r.tag) io.stdout.write(`  cosign sbom ${r.tag.tag}\n`);
         if (r.attestation) io.stdout.write(`  attestation ${r.attestation.referrer.digest} (${kind.predicateType})\n`);
-        else io.stderr.write('warning: the SBOM is not signed; pass --key to attest it\n');
+        else io.stderr.write('warning: the SBOM is not signed; pass --key or --keyless to attest it\n');
       }
       return EXIT_OK;
     } finally {

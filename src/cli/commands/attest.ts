@@ -1,5 +1,5 @@
 /**
- * `sigil attest IMAGE --predicate FILE --type T --key K [--recursive] [--tag-scheme|--referrers-only]`
+ * `sigil attest IMAGE --predicate FILE --type T (--key K | --keyless) [--recursive] [--tag-scheme|--referrers-only]`
  * Wraps the predicate in an in-toto statement about the image digest, signs it as a DSSE bundle
  * and stores it as a referrer (and as a cosign `.att` layer where the tag scheme is used).
  */

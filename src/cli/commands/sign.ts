@@ -1,5 +1,5 @@
 /**
- * `sigil sign IMAGE... --key K [--recursive] [-a key=value] [--tag-scheme|--referrers-only]`
+ * `sigil sign IMAGE... (--key K | --keyless) [--recursive] [-a key=value] [--tag-scheme|--referrers-only]`
  * Signs each image's manifest digest (cosign sign): a Sigstore bundle v0.3 stored as an OCI 1.1
  * referrer and, where the registry has no referrers API (or with --tag-scheme), a cosign `.sig`.
  * All images share one signer, one transparency-log client and one registry connection pool.
