@@ -23,6 +23,13 @@ export interface EntryHeader {
   kind: EntryKind;
   size: number;
   mode: number;
+  /**
+   * Directory sources pass this instead of calling lstat up front: most files are rejected by
+   * their path alone, and a stat per file is the largest cost of walking node_modules.
+   */
+  stat?: () => { size: number; mode: number };
+  /** The name is already a normalized relative path (directory walks build it so). */
+  normalized?: boolean;
   /** Symlink target (raw) or hardlink target (an entry name of the same archive). */
   linkTarget?: string;
 }
@@ -52,6 +59,20 @@ export interface ViewResult {
 }
 
 const MAX_SYMLINK_HOPS = 40; // Linux's MAXSYMLINKS
+
+/** FileMeta whose size and mode are read (once) only when a cataloger asks. */
+function lazyMeta(path: string, stat: () => { size: number; mode: number }): FileMeta {
+  let st: { size: number; mode: number } | undefined;
+  return {
+    path,
+    get size() {
+      return (st ??= stat()).size;
+    },
+    get mode() {
+      return (st ??= stat()).mode;
+    },
+  };
+}
 
 export class ViewBuilder {
   private readonly records: Map<string, Held<unknown>>[];
@@ -121,7 +142,7 @@ export class ViewBuilder {
    * source then delivers the content (or skips it when undefined is returned).
    */
   entry(h: EntryHeader): FileSink | undefined {
-    const path = normalizeEntryPath(h.name);
+    const path = h.normalized ? h.name : normalizeEntryPath(h.name);
     if (path === undefined) {
       this.warn(h.name.replace(/^\/+/, ''), 'entry path climbs above the root ("../"); entry ignored');
       return undefined;
@@ -164,7 +185,7 @@ export class ViewBuilder {
         return undefined;
       }
       case 'file':
-        return this.fileSink({ path, size: h.size, mode: h.mode });
+        return this.fileSink(h.stat ? lazyMeta(path, h.stat) : { path, size: h.size, mode: h.mode });
       default:
         return undefined;
     }

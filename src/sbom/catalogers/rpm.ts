@@ -90,7 +90,7 @@ export const rpmCataloger: Cataloger<RpmRecord> = {
   select(f: FileMeta) {
     if (PATHS.includes(f.path)) return { kind: 'bytes', max: 512 << 20 };
     // A non-empty write-ahead log holds transactions not yet in the main file: say so.
-    if (f.size > 0 && PATHS.some((p) => f.path === `${p}-wal`)) return { kind: 'random', maxBuffered: 0 };
+    if (PATHS.some((p) => f.path === `${p}-wal`) && f.size > 0) return { kind: 'random', maxBuffered: 0 };
     return undefined;
   },
   // Only the log's size matters; streamed sources need none of its bytes.

@@ -31,9 +31,14 @@ export function fdAccess(fd: number, size: number): RandomAccess {
   };
 }
 
-/** Sends one regular file to the view; unreadable files become warnings naming the file. */
-export function feedFile(view: ViewBuilder, abs: string, rel: string, size: number, mode: number, warn: (m: string) => void): void {
-  const sink = view.entry({ name: rel, kind: 'file', size, mode });
+/**
+ * Sends one regular file to the view; unreadable files become warnings naming the file. `stat`
+ * is called only if a cataloger needs the size or mode, and at most once.
+ */
+export function feedFile(view: ViewBuilder, abs: string, rel: string, stat: () => { size: number; mode: number }, warn: (m: string) => void): void {
+  let st: { size: number; mode: number } | undefined;
+  const once = () => (st ??= stat());
+  const sink = view.entry({ name: rel, kind: 'file', size: 0, mode: 0, stat: once, normalized: true });
   if (!sink) return;
   let fd: number;
   try {
@@ -43,6 +48,7 @@ export function feedFile(view: ViewBuilder, abs: string, rel: string, size: numb
     return;
   }
   try {
+    const { size } = once();
     if (sink.wantsRandom) {
       sink.acceptRandom(fdAccess(fd, size));
       return;
@@ -98,24 +104,26 @@ export function directoryTarget(dir: string, display?: string): ScanTarget {
           const childRel = rel ? `${rel}/${d.name}` : d.name;
           const childAbs = join(abs, d.name);
           if (d.isDirectory()) {
-            view.entry({ name: childRel, kind: 'dir', size: 0, mode: 0o755 });
+            view.entry({ name: childRel, kind: 'dir', size: 0, mode: 0o755, normalized: true });
             subdirs.push(childRel);
           } else if (d.isSymbolicLink()) {
             try {
-              view.entry({ name: childRel, kind: 'symlink', size: 0, mode: 0o777, linkTarget: readlinkSync(childAbs) });
+              view.entry({ name: childRel, kind: 'symlink', size: 0, mode: 0o777, linkTarget: readlinkSync(childAbs), normalized: true });
             } catch (e) {
               warn(view, childRel, `cannot read symlink: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
             }
           } else if (d.isFile()) {
-            let fst;
-            try {
-              fst = lstatSync(childAbs);
-            } catch (e) {
-              warn(view, childRel, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-              continue;
-            }
             progress.advance(1);
-            feedFile(view, childAbs, childRel, fst.size, fst.mode, fileWarn(childRel));
+            const stat = () => {
+              try {
+                const st = lstatSync(childAbs);
+                return { size: st.size, mode: st.mode };
+              } catch (e) {
+                warn(view, childRel, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+                return { size: 0, mode: 0 };
+              }
+            };
+            feedFile(view, childAbs, childRel, stat, fileWarn(childRel));
           }
         }
         for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);

@@ -28,7 +28,7 @@ export function singleFileTarget(path: string, kind: PackageKind, display?: stri
       view.beginLayer(0);
       progress.advance(1);
       // Executable bit forced: the file was named explicitly, so it is meant to be examined.
-      feedFile(view, resolve(path), basename(path), st.size, st.mode | 0o100, (m) => view.addWarning(basename(path), m));
+      feedFile(view, resolve(path), basename(path), () => ({ size: st.size, mode: st.mode | 0o100 }), (m) => view.addWarning(basename(path), m));
     },
   };
 }
