@@ -30,7 +30,7 @@ import {
 import type { IssuingAuthority } from '../pki/issuer.js';
 import { encodeSct, encodeSctList, type Sct } from '../pki/sct.js';
 import type { CaConfig } from './config.js';
-import { verifySct, type CtSubmitter } from './ct-submitter.js';
+import { ctLogId, verifySct, type CtSubmitter } from './ct-submitter.js';
 import { principalFor } from './principal.js';
 import { publicKeyFromCsr, verifyChallengeSignature } from './proof-of-possession.js';
 import type { SigningCertRequest } from './request.js';
@@ -71,6 +71,7 @@ export class CertificateAuthority {
   private readonly extKeyUsage = extKeyUsageExtension([OID.codeSigning]);
   private readonly issuerNotAfter: number;
   private readonly issuerKeyHash: Buffer;
+  private readonly ctLogId: Buffer | undefined;
 
   constructor(opts: CertificateAuthorityOptions) {
     this.issuer = opts.issuer;
@@ -81,6 +82,7 @@ export class CertificateAuthority {
     this.tokens = opts.tokens ?? new TokenVerifier(opts.config, this.now);
     this.issuerNotAfter = notAfterOf(opts.issuer.certificate);
     this.issuerKeyHash = createHash('sha256').update(opts.issuer.spki).digest();
+    this.ctLogId = opts.ctLogKey ? ctLogId(opts.ctLogKey) : undefined;
   }
 
   /** Runs every check, then issues. Throws SigilError (UNAUTHORIZED, IDENTITY_MISMATCH, SIGNATURE_INVALID, KEY_*, …) on refusal. */
@@ -120,7 +122,7 @@ export class CertificateAuthority {
       sct = await this.ct.addPreChain([precert, ...this.issuer.chain]);
       if (this.ctLogKey) {
         const tbsWithoutPoison = encodeTbs({ ...fields, extensions: common }, this.issuer.signatureAlgorithm);
-        verifySct(sct, { type: 'precert', issuerKeyHash: this.issuerKeyHash, tbs: tbsWithoutPoison }, this.ctLogKey);
+        verifySct(sct, { type: 'precert', issuerKeyHash: this.issuerKeyHash, tbs: tbsWithoutPoison }, this.ctLogKey, this.ctLogId);
       }
       extensions = [...common, sctListExtension(encodeSctList([encodeSct(sct)]))];
     }

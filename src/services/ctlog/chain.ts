@@ -56,9 +56,20 @@ function signedBy(cert: CertView, issuerKey: KeyObject): boolean {
   }
 }
 
+interface ValidatedIssuers {
+  issuerKey: KeyObject;
+  issuerKeyHash: Buffer;
+}
+
 export class ChainValidator {
   private readonly roots: X509Certificate[];
   private readonly cache = new Map<string, X509Certificate>();
+  /**
+   * Issuer chains (chain[1..]) already validated up to a root, by SHA-256 of their bytes: a CA
+   * sends the same intermediate and root with every precertificate, and re-checking them costs
+   * two certificate signature verifications and two key decodes per submission.
+   */
+  private readonly validated = new Map<string, ValidatedIssuers>();
 
   constructor(roots: Buffer[]) {
     if (roots.length === 0) throw new SigilError('USAGE', 'a CT log needs at least one accepted root');
@@ -84,9 +95,23 @@ export class ChainValidator {
     return c;
   }
 
-  /** Validates chain[1..] up to an accepted root; returns chain[1], the issuer of chain[0]. */
-  private validateIssuers(chain: Buffer[]): X509Certificate {
+  /** Validates chain[1..] up to an accepted root (or finds it validated before); returns the key of chain[1]. */
+  private validateIssuers(chain: Buffer[]): ValidatedIssuers {
     if (chain.length < 2) throw refuse('the chain must include the issuer of the submitted certificate');
+    const h = createHash('sha256');
+    for (const c of chain.slice(1)) h.update(createHash('sha256').update(c).digest());
+    const k = h.digest('base64');
+    const known = this.validated.get(k);
+    if (known) return known;
+    const issuer = this.validateIssuerCertificates(chain);
+    const issuerKey = issuer.publicKey;
+    const v = { issuerKey, issuerKeyHash: createHash('sha256').update(issuerKey.export({ type: 'spki', format: 'der' })).digest() };
+    if (this.validated.size > 1000) this.validated.clear();
+    this.validated.set(k, v);
+    return v;
+  }
+
+  private validateIssuerCertificates(chain: Buffer[]): X509Certificate {
     const certs = chain.slice(1).map((c) => this.parsed(c));
     for (let i = 0; i < certs.length; i++) {
       const c = certs[i]!;
@@ -107,7 +132,7 @@ export class ChainValidator {
     const leaf = view(chain[0] ?? Buffer.alloc(0), 'certificate');
     if (findExtension(leaf, OID.ctPoison)) throw refuse('a precertificate was sent to add-chain; use add-pre-chain');
     const issuer = this.validateIssuers(chain);
-    if (!signedBy(leaf, issuer.publicKey)) throw refuse('the certificate is not signed by the next certificate of the chain');
+    if (!signedBy(leaf, issuer.issuerKey)) throw refuse('the certificate is not signed by the next certificate of the chain');
     return { type: 'x509', certificate: leaf.der };
   }
 
@@ -118,9 +143,8 @@ export class ChainValidator {
     if (!poison) throw refuse('the first certificate is not a precertificate (no poison extension 1.3.6.1.4.1.11129.2.4.3)');
     if (!poison.critical) throw refuse('the precertificate poison extension must be critical (RFC 6962 §3.1)');
     const issuer = this.validateIssuers(chain);
-    if (!signedBy(pre, issuer.publicKey)) throw refuse('the precertificate is not signed by the next certificate of the chain');
-    const issuerKeyHash = createHash('sha256').update(issuer.publicKey.export({ type: 'spki', format: 'der' })).digest();
-    return { type: 'precert', issuerKeyHash, tbs: withoutExtension(pre, poison.index) };
+    if (!signedBy(pre, issuer.issuerKey)) throw refuse('the precertificate is not signed by the next certificate of the chain');
+    return { type: 'precert', issuerKeyHash: issuer.issuerKeyHash, tbs: withoutExtension(pre, poison.index) };
   }
 }
 
