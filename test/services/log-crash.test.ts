@@ -119,8 +119,11 @@ test('every acknowledged entry and published checkpoint survives SIGKILL; monito
   for (let round = 0; round < 3; round++) {
     const { child, url } = await startServer(port);
     const stop = { dead: false };
+    const before = acks.length;
     const writers = load(url, 24, acks, checkpoints, stop);
-    await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
+    // Kill at a random moment once the log is taking writes.
+    while (acks.length === before) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 800)));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     stop.dead = true;

@@ -16,7 +16,7 @@ import { buildConsistencyProof, consistencyProofPlan, inclusionProofPlan, planNo
 import { verifyInclusion, verifyConsistency } from '../../src/merkle/proof.js';
 import { formatCheckpoint, signNote, parseSignedNote, verifySignedNote, noteVerifierKey } from '../../src/formats/checkpoint.js';
 import type { LogStore, NewEntry, SealFn } from '../../src/services/storage/log-store.js';
-import { openLogStore } from '../../src/services/storage/open-log-store.js';
+import { openLogStore, type OpenLogStoreOptions } from '../../src/services/storage/open-log-store.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -73,9 +73,9 @@ async function audit(store: LogStore): Promise<number> {
   return head.size;
 }
 
-function crashOnce(target: string, seed: string, killAfterAcks: number): Promise<Map<number, string>> {
+function crashOnce(target: string, seed: string, killAfterAcks: number, thread: boolean): Promise<Map<number, string>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/services/fixtures/append-child.ts'), target, seed], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/services/fixtures/append-child.ts'), target, seed, thread ? 'thread' : 'inline'], {
       cwd: REPO_ROOT,
       env: { ...process.env, SIGIL_TEST_KEY: kp.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64') },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -101,7 +101,7 @@ function crashOnce(target: string, seed: string, killAfterAcks: number): Promise
   });
 }
 
-function contract(name: string, open: () => Promise<string>) {
+function contract(name: string, open: () => Promise<string>, opts: OpenLogStoreOptions = {}) {
   describe(`LogStore contract: ${name}`, () => {
     let target: string;
     before(async () => {
@@ -109,7 +109,7 @@ function contract(name: string, open: () => Promise<string>) {
     });
 
     test('appends get consecutive indices; duplicates report the existing index', async () => {
-      const store = await openLogStore(target);
+      const store = await openLogStore(target, opts);
       try {
         const before = (await store.latest())?.size ?? 0;
         const r1 = await store.appendBatch([entry('a'), entry('b'), entry('a'), entry('c')], seal);
@@ -149,7 +149,7 @@ function contract(name: string, open: () => Promise<string>) {
     });
 
     test('a failing seal commits nothing', async () => {
-      const store = await openLogStore(target);
+      const store = await openLogStore(target, opts);
       try {
         const head = await store.latest();
         await assert.rejects(store.appendBatch([entry('never-1'), entry('never-2')], () => Promise.reject(new Error('HSM unavailable'))));
@@ -165,8 +165,8 @@ function contract(name: string, open: () => Promise<string>) {
     });
 
     test('two writers on one database sequence into one tree', async () => {
-      const a = await openLogStore(target);
-      const b = await openLogStore(target);
+      const a = await openLogStore(target, opts);
+      const b = await openLogStore(target, opts);
       try {
         const start = (await a.latest())?.size ?? 0;
         const write = async (s: LogStore, tag: string) => {
@@ -191,8 +191,8 @@ function contract(name: string, open: () => Promise<string>) {
 
     test('every acknowledged entry survives SIGKILL of the writer', async () => {
       for (let round = 0; round < 3; round++) {
-        const acks = await crashOnce(target, `crash-${round}`, 40 + round * 37);
-        const store = await openLogStore(target);
+        const acks = await crashOnce(target, `crash-${round}`, 40 + round * 37, opts.sqliteWriterThread === true);
+        const store = await openLogStore(target, opts);
         try {
           for (const [index, hash] of acks) {
             const [e] = await store.readEntries(index, index + 1);
@@ -210,6 +210,7 @@ function contract(name: string, open: () => Promise<string>) {
 const tmp = mkdtempSync(join(tmpdir(), 'sigil-logstore-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 contract('SQLite', () => Promise.resolve(`sqlite:${join(tmp, 'log.db')}`));
+contract('SQLite, writer thread', () => Promise.resolve(`sqlite:${join(tmp, 'log-wt.db')}`), { sqliteWriterThread: true });
 
 let cluster: PgCluster | undefined;
 after(() => cluster?.stop());

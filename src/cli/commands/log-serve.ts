@@ -7,6 +7,8 @@ import { SigilError } from '../../core/errors.js';
 import { openLogStore } from '../../services/storage/open-log-store.js';
 import { TransparencyLog } from '../../services/log/log.js';
 import { DEFAULT_MAX_BODY_BYTES, serveLog } from '../../services/log/server.js';
+import { WorkerPreparer } from '../../services/log/verify-pool.js';
+import { availableParallelism } from 'node:os';
 import { EXIT_OK, type Command, type ParsedFlags } from '../command.js';
 import { outputFlag } from '../options.js';
 import { loadSigner, requireFlag, stringFlag } from '../signing-key.js';
@@ -17,6 +19,9 @@ function intFlag(flags: ParsedFlags, name: string, min: number, max: number): nu
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new SigilError('USAGE', `--${name} must be an integer from ${min} to ${max}`);
   return Number(v);
 }
+
+/** One verification thread per core beyond the one serving HTTP (none on a single core). */
+const DEFAULT_VERIFY_THREADS = Math.min(4, availableParallelism() - 1);
 
 export function parseAddr(addr: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):([0-9]{1,5})$/.exec(addr);
@@ -35,6 +40,7 @@ export const logServeCommand: Command = {
     'max-body-bytes': { type: 'string', description: 'largest accepted request body', value: 'N', default: String(DEFAULT_MAX_BODY_BYTES) },
     'max-batch': { type: 'string', description: 'most entries sequenced per commit', value: 'N', default: '4096' },
     'batch-delay-ms': { type: 'string', description: 'wait this long to grow a batch before committing', value: 'MS', default: '0' },
+    'verify-threads': { type: 'string', description: 'worker threads that verify entries (0: on the HTTP thread)', value: 'N', default: String(DEFAULT_VERIFY_THREADS) },
     'integration-timeout-ms': { type: 'string', description: 'answer 503 when an entry is not committed within this time', value: 'MS', default: '1000' },
     ...outputFlag,
   },
@@ -44,7 +50,7 @@ export const logServeCommand: Command = {
     const keyPath = requireFlag(flags, 'key', 'create a log key with: sigil log keygen --output-key-prefix log');
     const { host, port } = parseAddr(stringFlag(flags, 'addr') ?? '127.0.0.1:3000');
     const signer = await loadSigner(io, keyPath);
-    const store = await openLogStore(stringFlag(flags, 'db') ?? 'sqlite:sigil-log.db');
+    const store = await openLogStore(stringFlag(flags, 'db') ?? 'sqlite:sigil-log.db', { sqliteWriterThread: true });
     let origin = stringFlag(flags, 'origin');
     const log = await TransparencyLog.open({
       store,
@@ -58,7 +64,10 @@ export const logServeCommand: Command = {
       throw e;
     });
     origin = log.origin;
-    const server = await serveLog(log, port, host, { maxBodyBytes: intFlag(flags, 'max-body-bytes', 1024, 64 * 1024 * 1024) });
+    const threads = intFlag(flags, 'verify-threads', 0, 64) ?? DEFAULT_VERIFY_THREADS;
+    const preparer = threads > 0 ? new WorkerPreparer(threads) : undefined;
+    await preparer?.ready();
+    const server = await serveLog(log, port, host, { maxBodyBytes: intFlag(flags, 'max-body-bytes', 1024, 64 * 1024 * 1024), ...(preparer ? { preparer } : {}) });
     const info = { url: server.url, origin, logId: log.logId.toString('hex'), keyDetails: signer.keyDetails };
     io.stdout.write(
       flags.output === 'json' ? JSON.stringify(info) + '\n' : `sigil log listening on ${info.url} (origin ${origin}, log ID ${info.logId})\n`,
@@ -74,6 +83,7 @@ export const logServeCommand: Command = {
     });
     await server.close();
     await log.close();
+    await preparer?.close();
     return EXIT_OK;
   },
 };

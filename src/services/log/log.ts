@@ -118,14 +118,23 @@ export class TransparencyLog {
   }
 
   async #resolve(plan: ProofPlan): Promise<Buffer[]> {
-    const refs = planNodes(plan);
-    const missing = refs.filter((r) => !this.#cache.get(r.level, r.index));
-    const fetched = new Map<string, Buffer>();
+    // Copy what the cache holds now: while the store read below is awaited, other batches may
+    // move the cache's windows and drop nodes this plan needs.
+    const known = new Map<string, Buffer>();
+    const missing = planNodes(plan).filter((r) => {
+      const h = this.#cache.get(r.level, r.index);
+      if (h) known.set(`${r.level}/${r.index}`, h);
+      return !h;
+    });
     if (missing.length > 0) {
       const hashes = await this.store.readNodes(missing);
-      missing.forEach((r, i) => fetched.set(`${r.level}/${r.index}`, hashes[i]!));
+      missing.forEach((r, i) => known.set(`${r.level}/${r.index}`, hashes[i]!));
     }
-    return resolvePlan(plan, (level, index) => this.#cache.get(level, index) ?? fetched.get(`${level}/${index}`)!);
+    return resolvePlan(plan, (level, index) => {
+      const h = known.get(`${level}/${index}`);
+      if (!h) throw new SigilError('INTERNAL', `proof node ${level}/${index} was neither cached nor read`);
+      return h;
+    });
   }
 
   /** Inclusion proof of `index` against the checkpoint of `size` (default: the newest). */

@@ -51,6 +51,7 @@ export class NodeCache {
     const w = this.#levels[level];
     if (!w || index < w.start || index >= w.start + w.count) return undefined;
     const off = (index - w.start) * HASH_SIZE;
-    return w.buf.subarray(off, off + HASH_SIZE);
+    // A copy: the window's buffer is rewritten in place when it is compacted.
+    return Buffer.from(w.buf.subarray(off, off + HASH_SIZE));
   }
 }

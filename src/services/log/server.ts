@@ -15,50 +15,30 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportPublicKeyPem } from '../../crypto/keys.js';
-import { SigilError } from '../../core/errors.js';
-import { parseJson } from '../../core/json.js';
 import { parseTilePath } from '../../merkle/tiles.js';
 import { HttpError, listen, readBody, router, sendBytes, sendJson, type Route, type RunningServer } from '../http.js';
 import type { TransparencyLog } from './log.js';
-import { prepareHashedRekordV002 } from './kinds/hashedrekord-v002.js';
-import { prepareDsseV002 } from './kinds/dsse-v002.js';
-import { prepareV1 } from './kinds/v1.js';
-import { obj } from './kinds/fields.js';
-import type { PreparedEntry } from './kinds/prepared.js';
+import { inlinePreparer, type EntryPreparer } from './verify-pool.js';
 import { entryUuid, logEntryV1, transparencyLogEntryV2, type EntryView } from './responses.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 128 * 1024;
 
 export interface LogServerOptions {
   maxBodyBytes?: number;
+  /** Where entries are parsed and verified (default: on the HTTP thread). */
+  preparer?: EntryPreparer;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-async function readJsonRequest(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readJsonRequest(req: IncomingMessage, limit: number): Promise<Buffer> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     // Drain before refusing so the client sees the 415 rather than a reset connection.
     req.resume();
     throw new HttpError(415, 'USAGE', `content type ${JSON.stringify(type || '(none)')} is not accepted`, 'send the entry as application/json');
   }
-  const body = await readBody(req, limit);
-  return parseJson(body, 'request body');
-}
-
-function prepareV2(json: unknown): PreparedEntry {
-  const o = obj(json, 'request');
-  const keys = Object.keys(o);
-  if (keys.length !== 1) {
-    throw new SigilError('LOG_ENTRY_MALFORMED', `request must hold exactly one entry spec, found ${keys.length ? keys.join(', ') : 'none'}`, {
-      hint: 'send {"hashedRekordRequestV002": …} or {"dsseRequestV002": …}',
-    });
-  }
-  if (keys[0] === 'hashedRekordRequestV002') return prepareHashedRekordV002(o.hashedRekordRequestV002);
-  if (keys[0] === 'dsseRequestV002') return prepareDsseV002(o.dsseRequestV002);
-  throw new SigilError('LOG_ENTRY_UNSUPPORTED', `entry type ${keys[0]} is not accepted by this log`, {
-    hint: 'the v2 API takes hashedRekordRequestV002 and dsseRequestV002',
-  });
+  return readBody(req, limit);
 }
 
 function intParam(url: URL, name: string, required: true): number;
@@ -81,6 +61,7 @@ function leafHashFromUuid(s: string): Buffer {
 
 export function logRoutes(log: TransparencyLog, opts: LogServerOptions = {}): Route[] {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const preparer = opts.preparer ?? inlinePreparer;
 
   const storedView = async (index: number): Promise<EntryView> => {
     const e = await log.entry(index);
@@ -111,7 +92,7 @@ export function logRoutes(log: TransparencyLog, opts: LogServerOptions = {}): Ro
       method: 'POST',
       path: '/api/v2/log/entries',
       handler: async (req, res) => {
-        const entry = prepareV2(await readJsonRequest(req, limit));
+        const entry = await preparer.prepare('v2', await readJsonRequest(req, limit));
         const logged = await log.add(entry);
         sendJson(res, logged.duplicate ? 200 : 201, transparencyLogEntryV2(logged, log.logId), logged.duplicate ? { 'x-log-index': String(logged.index) } : {});
       },
@@ -120,7 +101,7 @@ export function logRoutes(log: TransparencyLog, opts: LogServerOptions = {}): Ro
       method: 'POST',
       path: '/api/v1/log/entries',
       handler: async (req, res) => {
-        const entry = prepareV1(await readJsonRequest(req, limit));
+        const entry = await preparer.prepare('v1', await readJsonRequest(req, limit));
         const logged = await log.add(entry);
         const uuid = entryUuid(logged.leafHash);
         const location = `/api/v1/log/entries/${uuid}`;

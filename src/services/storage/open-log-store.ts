@@ -7,7 +7,12 @@ import type { LogStore } from './log-store.js';
 import { SqliteLogStore } from './sqlite-log-store.js';
 import { PostgresLogStore } from './postgres-log-store.js';
 
-export async function openLogStore(spec: string): Promise<LogStore> {
+export interface OpenLogStoreOptions {
+  /** SQLite only: commit on a writer thread so fsyncs do not block the event loop (servers want this). */
+  sqliteWriterThread?: boolean;
+}
+
+export async function openLogStore(spec: string, opts: OpenLogStoreOptions = {}): Promise<LogStore> {
   if (/^postgres(ql)?:\/\//.test(spec)) return PostgresLogStore.open(spec);
   const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
   if (path.length === 0 || /^[a-z]+:\/\//i.test(path)) {
@@ -15,5 +20,12 @@ export async function openLogStore(spec: string): Promise<LogStore> {
       hint: 'use sqlite:/path/to/log.db or postgres://user@host:port/db',
     });
   }
-  return SqliteLogStore.open(path);
+  const store = SqliteLogStore.open(path, { writerThread: opts.sqliteWriterThread ?? false });
+  try {
+    await store.ready();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  return store;
 }

@@ -6,7 +6,8 @@
  * rows/s). One transaction per batch holds the entries, their new tree nodes, the signed
  * checkpoint and the tree head, so a crash leaves all of a batch or none of it.
  *
- * Two connections: the writer (only appendBatch uses it, one batch at a time) and a reader. WAL
+ * Two connections: the writer (only appendBatch uses it, one batch at a time; on a worker thread
+ * with `writerThread`, see sqlite-appender.ts) and a reader. WAL
  * gives the reader the last committed snapshot, so while a batch is open — including while its
  * checkpoint is being signed — readers never see entries that are not durable yet.
  *
@@ -15,40 +16,13 @@
  * run one writer per file and use PostgreSQL to scale out.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { SigilError, asSigilError } from '../../core/errors.js';
+import { resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { SigilError } from '../../core/errors.js';
 import type { NodeRef } from '../../merkle/build.js';
-import { MerkleFrontier, type NewNode } from '../../merkle/frontier.js';
-import type { AppendOutcome, AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS entries (
-  idx INTEGER PRIMARY KEY,
-  leaf_hash BLOB NOT NULL,
-  body BLOB NOT NULL,
-  kind TEXT NOT NULL,
-  version TEXT NOT NULL,
-  integrated_time INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS entries_leaf_hash ON entries(leaf_hash);
-CREATE TABLE IF NOT EXISTS nodes (
-  level INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (
-  size INTEGER PRIMARY KEY,
-  root BLOB NOT NULL,
-  note TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tree (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  size INTEGER NOT NULL,
-  root BLOB NOT NULL
-);
-`;
+import type { AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
+import { SqliteAppender } from './sqlite-appender.js';
+import { spawnWorker } from '../spawn-worker.js';
 
 /** Tail of the batch queue of each database file open in this process. */
 const WRITERS = new Map<string, Promise<unknown>>();
@@ -65,55 +39,99 @@ interface EntryRow {
 export interface SqliteLogStoreOptions {
   /** synchronous=FULL (default, durable) or NORMAL (faster; a power loss may drop the last commits). */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Run the writer connection on a worker thread, so the fsync of every durable commit does not
+   * block the caller's event loop (what `sigil log serve` does). Default false.
+   */
+  writerThread?: boolean;
+}
+
+/** appendBatch through the writer worker (see sqlite-writer-worker.ts for the protocol). */
+class WorkerAppender {
+  #worker: Worker;
+  #ready: Promise<void>;
+  #next = 1;
+  #pending = new Map<number, { seal: SealFn; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }>();
+
+  constructor(path: string, opts: SqliteLogStoreOptions) {
+    this.#worker = spawnWorker(import.meta.url, 'sqlite-writer-worker', { path, opts: { synchronous: opts.synchronous } });
+    this.#ready = new Promise((ok, fail) => {
+      this.#worker.once('message', (m: { type: string; message?: string }) => (m.type === 'ready' ? ok() : fail(new SigilError('STORAGE', `SQLite writer thread: ${m.message ?? 'failed'}`))));
+      this.#worker.once('error', (e) => fail(new SigilError('STORAGE', `SQLite writer thread: ${e.message}`)));
+    });
+    this.#worker.on('error', (e) => {
+      for (const p of this.#pending.values()) p.reject(new SigilError('STORAGE', `SQLite writer thread died: ${e.message}`));
+      this.#pending.clear();
+    });
+    this.#worker.on('message', (m: { type: string; id: number; size?: number; root?: Uint8Array; result?: AppendResult; code?: string; message?: string }) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      if (m.type === 'seal') {
+        p.seal(m.size!, Buffer.from(m.root!)).then(
+          (note) => this.#worker.postMessage({ type: 'sealed', id: m.id, note }),
+          (e: unknown) => this.#worker.postMessage({ type: 'sealFailed', id: m.id, message: (e as Error).message }),
+        );
+        return;
+      }
+      this.#pending.delete(m.id);
+      if (m.type === 'done') {
+        const r = m.result!;
+        p.resolve({
+          outcomes: r.outcomes,
+          head: r.head && { size: r.head.size, rootHash: Buffer.from(r.head.rootHash), checkpoint: r.head.checkpoint },
+          nodes: r.nodes.map((n) => ({ level: n.level, index: n.index, hash: Buffer.from(n.hash) })),
+        });
+      } else {
+        p.reject(new SigilError('STORAGE', m.message ?? 'appending to the SQLite log failed'));
+      }
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async append(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
+    await this.#ready;
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { seal, resolve, reject });
+      this.#worker.postMessage({ type: 'append', id, entries });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#ready.catch(() => undefined);
+    this.#worker.postMessage({ type: 'close' });
+    await new Promise((r) => this.#worker.once('exit', r));
+  }
 }
 
 export class SqliteLogStore implements LogStore {
   readonly path: string;
-  #w: Database.Database;
+  #appender: SqliteAppender | WorkerAppender;
   #r: Database.Database;
-  #frontier: MerkleFrontier | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
-  #st: ReturnType<SqliteLogStore['prepare']>;
+  #st;
 
   private constructor(path: string, opts: SqliteLogStoreOptions) {
     this.path = resolve(path);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // The in-thread appender creates the file and schema before the reader opens it; the worker
+    // appender does the same in its thread, so a first reader is opened only after it is ready.
+    this.#appender = new SqliteAppender(this.path, opts);
+    if (opts.writerThread) {
+      this.#appender.close();
+      this.#appender = new WorkerAppender(this.path, opts);
+    }
     try {
-      this.#w = new Database(path);
-      this.#w.pragma('journal_mode = WAL');
-      this.#w.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
-      this.#w.pragma('busy_timeout = 10000');
-      this.#w.exec(SCHEMA);
-      this.#r = new Database(path, { readonly: true, fileMustExist: true });
+      this.#r = new Database(this.path, { readonly: true, fileMustExist: true });
       this.#r.pragma('busy_timeout = 10000');
     } catch (e) {
-      throw asSigilError(e, 'STORAGE', `cannot open SQLite log database ${path}`);
+      throw new SigilError('STORAGE', `cannot open SQLite log database ${path} for reading: ${(e as Error).message}`);
     }
-    this.#st = this.prepare();
-  }
-
-  static open(path: string, opts: SqliteLogStoreOptions = {}): SqliteLogStore {
-    if (path === ':memory:') {
-      throw new SigilError('USAGE', 'an in-memory SQLite log cannot be shared between its writer and reader', {
-        hint: 'give a file path (sqlite:/path/log.db)',
-      });
-    }
-    return new SqliteLogStore(path, opts);
-  }
-
-  private prepare() {
-    const w = this.#w;
     const r = this.#r;
-    return {
-      tree: w.prepare<[], { size: number; root: Buffer }>('SELECT size, root FROM tree WHERE id = 1'),
-      setTree: w.prepare('INSERT INTO tree (id, size, root) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET size = excluded.size, root = excluded.root'),
-      wLeafByHash: w.prepare<[Buffer], { idx: number; integrated_time: number }>('SELECT idx, integrated_time FROM entries WHERE leaf_hash = ?'),
-      wNode: w.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
-      wLeaf: w.prepare<[number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM entries WHERE idx = ?'),
-      insEntry: w.prepare('INSERT INTO entries (idx, leaf_hash, body, kind, version, integrated_time) VALUES (?, ?, ?, ?, ?, ?)'),
-      insNode: w.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
-      insCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)'),
+    this.#st = {
       latest: r.prepare<[], { size: number; root: Buffer; note: string }>('SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
       checkpointAt: r.prepare<[number], { size: number; root: Buffer; note: string }>('SELECT size, root, note FROM checkpoints WHERE size = ?'),
       checkpoints: r.prepare<[number, number, number], { size: number; root: Buffer; note: string }>(
@@ -128,11 +146,29 @@ export class SqliteLogStore implements LogStore {
     };
   }
 
+  /** Resolves once the writer is ready (at once in-thread; when its worker has opened the database otherwise). */
+  async ready(): Promise<void> {
+    if (this.#appender instanceof WorkerAppender) await this.#appender.ready();
+  }
+
+  static open(path: string, opts: SqliteLogStoreOptions = {}): SqliteLogStore {
+    if (path === ':memory:') {
+      throw new SigilError('USAGE', 'an in-memory SQLite log cannot be shared between its writer and reader', {
+        hint: 'give a file path (sqlite:/path/log.db)',
+      });
+    }
+    return new SqliteLogStore(path, opts);
+  }
+
   appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
     // One batch at a time per file in this process: a second BEGIN IMMEDIATE on the same file
     // would block the event loop (busy_timeout) while the first batch waits for its seal.
     const prev = WRITERS.get(this.path) ?? Promise.resolve();
-    const run = prev.then(() => this.#append(entries, seal));
+    const run = prev.then(async () => {
+      this.#checkOpen();
+      const r = await this.#appender.append(entries, seal);
+      return r.head ? r : { ...r, head: await this.latest() };
+    });
     const tail = run.catch(() => undefined);
     WRITERS.set(this.path, tail);
     this.#queue = tail;
@@ -142,88 +178,12 @@ export class SqliteLogStore implements LogStore {
     return run;
   }
 
-  async #append(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
-    this.#checkOpen();
-    const st = this.#st;
-    const w = this.#w;
-    w.exec('BEGIN IMMEDIATE');
-    let committed = false;
-    try {
-      const tree = st.tree.get();
-      const size = tree?.size ?? 0;
-      let frontier = this.#frontier;
-      if (!frontier || frontier.size !== size) {
-        // Another process appended (or first batch since open): rebuild from committed nodes.
-        frontier = MerkleFrontier.fromStore(size, (level, index) => this.#wNode(level, index));
-      }
-      frontier = frontier.clone();
-      const outcomes: AppendOutcome[] = [];
-      const created: NewNode[] = [];
-      const inBatch = new Map<string, AppendOutcome>();
-      let next = size;
-      for (const e of entries) {
-        const key = e.leafHash.toString('binary');
-        const seen = inBatch.get(key);
-        if (seen) {
-          outcomes.push({ ...seen, duplicate: true });
-          continue;
-        }
-        const existing = st.wLeafByHash.get(e.leafHash);
-        if (existing) {
-          const o = { index: existing.idx, duplicate: true, integratedTime: existing.integrated_time };
-          inBatch.set(key, o);
-          outcomes.push(o);
-          continue;
-        }
-        const index = next++;
-        st.insEntry.run(index, e.leafHash, e.body, e.kind, e.version, e.integratedTime);
-        for (const n of frontier.append(e.leafHash)) {
-          created.push(n);
-          if (n.level > 0) st.insNode.run(n.level, n.index, n.hash);
-        }
-        const o = { index, duplicate: false, integratedTime: e.integratedTime };
-        inBatch.set(key, o);
-        outcomes.push(o);
-      }
-      if (next === size) {
-        w.exec('COMMIT');
-        committed = true;
-        return { outcomes, head: await this.latest(), nodes: [] };
-      }
-      const root = frontier.root();
-      const note = await seal(next, root);
-      st.insCheckpoint.run(next, root, note);
-      st.setTree.run(next, root);
-      w.exec('COMMIT');
-      committed = true;
-      this.#frontier = frontier;
-      return { outcomes, head: { size: next, rootHash: root, checkpoint: note }, nodes: created };
-    } catch (e) {
-      this.#frontier = undefined;
-      throw asSigilError(e, 'STORAGE', 'appending to the SQLite log failed');
-    } finally {
-      if (!committed && w.inTransaction) w.exec('ROLLBACK');
-    }
-  }
-
-  #wNode(level: number, index: number): Buffer {
-    const row = level === 0 ? this.#st.wLeaf.get(index) : this.#st.wNode.get(level, index);
-    if (!row) throw new SigilError('STORAGE', `tree node ${level}/${index} is missing from the SQLite log`);
-    return 'hash' in row ? row.hash : row.leaf_hash;
-  }
-
   #checkOpen(): void {
     if (this.#closed) throw new SigilError('STORAGE', 'the SQLite log store is closed');
   }
 
   async latest(): Promise<TreeHead | undefined> {
     this.#checkOpen();
-    const row = this.#st.latest.get();
-    return row && { size: row.size, rootHash: row.root, checkpoint: row.note };
-  }
-
-  /** Synchronous form of latest() for the hot read path. */
-  latestSync(): TreeHead | undefined {
     const row = this.#st.latest.get();
     return row && { size: row.size, rootHash: row.root, checkpoint: row.note };
   }
@@ -241,19 +201,16 @@ export class SqliteLogStore implements LogStore {
 
   async readNodes(refs: readonly NodeRef[]): Promise<Buffer[]> {
     this.#checkOpen();
-    return refs.map((n) => this.readNodeSync(n.level, n.index));
-  }
-
-  readNodeSync(level: number, index: number): Buffer {
-    const row = level === 0 ? this.#st.leaf.get(index) : this.#st.node.get(level, index);
-    if (!row) throw new SigilError('STORAGE', `tree node ${level}/${index} is not in the log`);
-    return 'hash' in row ? row.hash : row.leaf_hash;
+    return refs.map((n) => {
+      const row = n.level === 0 ? this.#st.leaf.get(n.index) : this.#st.node.get(n.level, n.index);
+      if (!row) throw new SigilError('STORAGE', `tree node ${n.level}/${n.index} is not in the log`);
+      return 'hash' in row ? row.hash : row.leaf_hash;
+    });
   }
 
   async readLevel(level: number, start: number, end: number): Promise<Buffer[]> {
     this.#checkOpen();
-    const rows = level === 0 ? this.#st.leaves.all(start, end).map((r) => r.leaf_hash) : this.#st.level.all(level, start, end).map((r) => r.hash);
-    return rows;
+    return level === 0 ? this.#st.leaves.all(start, end).map((r) => r.leaf_hash) : this.#st.level.all(level, start, end).map((r) => r.hash);
   }
 
   async readEntries(start: number, end: number): Promise<StoredEntry[]> {
@@ -278,7 +235,6 @@ export class SqliteLogStore implements LogStore {
     await this.#queue;
     this.#closed = true;
     this.#r.close();
-    this.#w.close();
+    await this.#appender.close();
   }
 }
-

@@ -1,0 +1,96 @@
+/**
+ * Entry verification off the HTTP thread. Checking a hashedrekord signature costs ~45 µs of CPU
+ * (P-256, LIMITS.md §1) — as much as the rest of a request — so under load the log hands request
+ * bodies to `threads` worker threads (each request to the least busy one) and keeps the event
+ * loop for HTTP, sequencing and proofs. Errors come back as the same SigilError codes, so the
+ * HTTP answer is identical to verifying inline.
+ */
+import type { Worker } from 'node:worker_threads';
+import { SigilError, type ErrorCode, type ErrorKind } from '../../core/errors.js';
+import { spawnWorker } from '../spawn-worker.js';
+import { prepareRequest, type LogApi } from './prepare.js';
+import type { PreparedEntry } from './kinds/prepared.js';
+
+export interface EntryPreparer {
+  prepare(api: LogApi, body: Buffer): Promise<PreparedEntry>;
+  close(): Promise<void>;
+}
+
+/** Verifies on the calling thread. */
+export const inlinePreparer: EntryPreparer = {
+  prepare: (api, body) => Promise.resolve().then(() => prepareRequest(api, body)),
+  close: () => Promise.resolve(),
+};
+
+type Reply =
+  | { ready: true }
+  | { id: number; ok: true; kind: string; version: string; body: Uint8Array; leafHash: Uint8Array }
+  | { id: number; ok: false; error: { code: ErrorCode; message: string; hint?: string; kind: ErrorKind } };
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  ready: Promise<void>;
+}
+
+export class WorkerPreparer implements EntryPreparer {
+  #slots: Slot[];
+  #next = 1;
+  #pending = new Map<number, { resolve: (p: PreparedEntry) => void; reject: (e: unknown) => void; slot: Slot }>();
+
+  constructor(threads: number) {
+    if (!Number.isInteger(threads) || threads < 1) throw new SigilError('USAGE', `verification threads must be at least 1, got ${threads}`);
+    this.#slots = Array.from({ length: threads }, () => {
+      const worker = spawnWorker(import.meta.url, 'verify-pool-worker', null);
+      const slot: Slot = { worker, busy: 0, ready: Promise.resolve() };
+      slot.ready = new Promise((ok, fail) => {
+        worker.once('error', fail);
+        worker.once('message', () => ok());
+      });
+      worker.on('message', (m: Reply) => this.#reply(m));
+      worker.on('error', (e) => {
+        for (const [id, p] of this.#pending) {
+          if (p.slot !== slot) continue;
+          this.#pending.delete(id);
+          p.reject(new SigilError('INTERNAL', `verification thread failed: ${e.message}`));
+        }
+      });
+      return slot;
+    });
+  }
+
+  /** Resolves when every thread has started (module loading takes a moment under tsx). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.ready));
+  }
+
+  #reply(m: Reply): void {
+    if ('ready' in m) return;
+    const p = this.#pending.get(m.id);
+    if (!p) return;
+    this.#pending.delete(m.id);
+    p.slot.busy--;
+    if (m.ok) {
+      p.resolve({ kind: m.kind, version: m.version, body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength), leafHash: Buffer.from(m.leafHash.buffer, m.leafHash.byteOffset, m.leafHash.byteLength) });
+    } else {
+      p.reject(new SigilError(m.error.code, m.error.message, { ...(m.error.hint !== undefined ? { hint: m.error.hint } : {}), kind: m.error.kind }));
+    }
+  }
+
+  prepare(api: LogApi, body: Buffer): Promise<PreparedEntry> {
+    let slot = this.#slots[0]!;
+    for (const s of this.#slots) if (s.busy < slot.busy) slot = s;
+    slot.busy++;
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, slot });
+      slot.worker.postMessage({ id, api, body });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    for (const p of this.#pending.values()) p.reject(new SigilError('INTERNAL', 'verification threads stopped'));
+    this.#pending.clear();
+  }
+}
