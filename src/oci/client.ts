@@ -183,8 +183,10 @@ export class RegistryClient {
     const st = this.state(registry);
     if (!st.base) {
       const host = registryApiHost(registry);
-      if (isLoopbackRegistry(registry)) st.base = Promise.resolve({ origin: `http://${host}`, insecureTls: false });
-      else if (this.insecure.has(registry)) st.base = this.probeInsecure(host);
+      // A registry named insecure may speak TLS (unverified) or HTTP, loopback included (a local
+      // registry with a self-signed certificate); other loopback registries get plain HTTP, as in Docker.
+      if (this.insecure.has(registry)) st.base = this.probeInsecure(host);
+      else if (isLoopbackRegistry(registry)) st.base = Promise.resolve({ origin: `http://${host}`, insecureTls: false });
       else st.base = Promise.resolve({ origin: `https://${host}`, insecureTls: false });
       st.base.catch(() => (st.base = undefined));
     }

@@ -147,7 +147,7 @@ export function isLoopbackRegistry(registry: string): boolean {
   let host = registry;
   if (host.startsWith('[')) host = host.slice(1, host.indexOf(']'));
   else if (host.includes(':')) host = host.slice(0, host.lastIndexOf(':'));
-  host = host.toLowerCase();
+  host = host.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   if (host === 'localhost' || host === '::1') return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255);

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
+import https from 'node:https';
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` — the registry part of an image reference. */
@@ -25,6 +26,8 @@ export interface TestRegistry {
 
 export interface StartRegistryOptions {
   htpasswd?: { username: string; password: string };
+  /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (made with openssl). */
+  tls?: boolean;
 }
 
 /** Asks the kernel for a free port on 127.0.0.1. */
@@ -41,9 +44,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-function getStatus(port: number): Promise<number> {
+function getStatus(port: number, tls: boolean): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 500 }, (res) => {
+    const get = tls ? https.get : http.get;
+    const req = get({ host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 500, rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -55,7 +59,7 @@ function getStatus(port: number): Promise<number> {
   });
 }
 
-function config(dir: string, port: number, htpasswdPath?: string): string {
+function config(dir: string, port: number, htpasswdPath?: string, tls?: { cert: string; key: string }): string {
   return [
     'version: 0.1',
     'log:',
@@ -72,6 +76,7 @@ function config(dir: string, port: number, htpasswdPath?: string): string {
     'http:',
     `  addr: 127.0.0.1:${port}`,
     '  secret: sigil-test-secret',
+    ...(tls ? ['  tls:', `    certificate: ${tls.cert}`, `    key: ${tls.key}`] : []),
     ...(htpasswdPath ? ['auth:', '  htpasswd:', '    realm: sigil-test-registry', `    path: ${htpasswdPath}`] : []),
     '',
   ].join('\n');
@@ -86,11 +91,16 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     const line = execFileSync('htpasswd', ['-Bbn', opts.htpasswd.username, opts.htpasswd.password], { encoding: 'utf8' });
     writeFileSync(htpasswdPath, line.trim() + '\n');
   }
+  let tls: { cert: string; key: string } | undefined;
+  if (opts.tls) {
+    tls = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', tls.key, '-out', tls.cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  }
   // The port may be taken between freePort() and the registry's bind; try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const cfg = join(dir, `config-${port}.yml`);
-    writeFileSync(cfg, config(dir, port, htpasswdPath));
+    writeFileSync(cfg, config(dir, port, htpasswdPath, tls));
     let output = '';
     const child: ChildProcess = spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -104,7 +114,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     const deadline = Date.now() + 15_000;
     let ready = false;
     while (!exited && Date.now() < deadline) {
-      const st = await getStatus(port);
+      const st = await getStatus(port, !!tls);
       if (st === 200 || st === 401) {
         ready = true;
         break;

@@ -281,3 +281,20 @@ test('keep-alive: requests reuse pooled connections (sequential: one; 40 in flig
     await p.stop();
   }
 });
+
+test('--allow-insecure-registry: a TLS registry with a self-signed certificate is reached only when named insecure', async () => {
+  const tlsReg = await startRegistry({ tls: true });
+  try {
+    const repo = { registry: tlsReg.host, repository: 'tls/app' };
+    // Loopback defaults to plain HTTP, which a TLS-only registry refuses.
+    await assert.rejects(client({ retries: 0 }).putBlob(repo, Buffer.from('x')), (e: SigilError) => e.code === 'NETWORK' && e.message.includes(tlsReg.host));
+    const insecure = client({ insecureRegistries: [tlsReg.host] });
+    const put = await insecure.putBlob(repo, Buffer.from('over tls'));
+    assert.deepEqual(await insecure.getBlob(repo, put.digest), Buffer.from('over tls'));
+    // Named insecure but speaking plain HTTP: the probe falls back to HTTP.
+    const plain = client({ insecureRegistries: [reg.host] });
+    assert.equal((await plain.getManifest(parseReference(app.ref))).digest, app.digest);
+  } finally {
+    await tlsReg.stop();
+  }
+});

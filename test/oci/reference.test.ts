@@ -66,7 +66,7 @@ test('reference: malformed input is REFERENCE_MALFORMED naming the problem', () 
 });
 
 test('reference: loopback registries are reached over plain HTTP (127.0.0.0/8, localhost, ::1)', () => {
-  for (const r of ['127.0.0.1:5000', '127.1.2.3', 'localhost:5000', 'localhost', '[::1]:5000']) assert.ok(isLoopbackRegistry(r), r);
+  for (const r of ['127.0.0.1:5000', '127.1.2.3', 'localhost:5000', 'localhost', '[::1]:5000', '[::ffff:127.0.0.1]:5000']) assert.ok(isLoopbackRegistry(r), r);
   for (const r of ['128.0.0.1:5000', '127.0.0.256', 'ghcr.io', 'localhost.example.com', '10.0.0.1:5000']) assert.ok(!isLoopbackRegistry(r), r);
 });
 
