@@ -4,10 +4,10 @@
  * canonicalized entry, logID as lowercase hex, the two numbers as JSON integers — with its log key.
  * A valid SET is what makes the entry's integratedTime a trusted time.
  */
-import { verify as cryptoVerify } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/errors.js';
 import { withinWindow, type TlogKey, type TrustedRoot } from '../trust/trusted-root.js';
+import { verifyWithKey } from './signature-check.js';
 
 /** The exact bytes Rekor signed for this entry's SET. */
 export function setPayload(entry: TransparencyLogEntry): Buffer {
@@ -42,7 +42,7 @@ export function verifySet(entry: TransparencyLogEntry, root: TrustedRoot): TlogK
   }
   const payload = setPayload(entry);
   for (const k of inWindow) {
-    if (cryptoVerify(k.hash, payload, k.publicKey, promise.signedEntryTimestamp)) return k;
+    if (verifyWithKey(k.publicKey, k.hash, payload, promise.signedEntryTimestamp)) return k;
   }
   throw new SigilError('TLOG_SET_INVALID', `log entry ${entry.logIndex}: the signed entry timestamp does not verify with the log's key`, {
     hint: 'the entry, its index, its time or its promise was altered',

@@ -7,24 +7,19 @@
  *     the artifact among its subjects. sigstore-js stops at the envelope signature, which accepts
  *     a genuine attestation about some other file as an attestation about this one.
  */
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { SigilError } from '../core/errors.js';
 import { bytesEqual } from '../core/encoding.js';
 import type { DigestAlgorithm } from '../core/digest.js';
-import { keyHashAlgorithm } from '../crypto/keys.js';
-import { verifyPrehashed } from '../crypto/prehash.js';
 import { findSubject, type Subject } from '../formats/intoto.js';
 import type { PreparedArtifact } from './artifact.js';
+import { verifyWithKey, verifyWithSpki } from './signature-check.js';
+import type { SigningKey } from './signing-key.js';
 import type { Entity } from './structure.js';
 import type { VerifyPolicy } from './types.js';
 
-function check(alg: string | null, data: Buffer, key: KeyObject, sig: Buffer): boolean {
-  try {
-    return cryptoVerify(alg, data, key, sig);
-  } catch {
-    // OpenSSL throws on some malformed signature encodings: a failed signature, not a crash.
-    return false;
-  }
+/** Certificates' keys are single-use (SPKI fast path); keys from --key or a key ring are reused KeyObjects. */
+function check(k: SigningKey, alg: DigestAlgorithm | null, data: Buffer | undefined, sig: Buffer, digest?: Buffer): boolean {
+  return k.certificate ? verifyWithSpki(k.spki, k.key, alg, data, sig, digest) : verifyWithKey(k.key(), alg, data, sig, digest);
 }
 
 function invalid(message: string, hint: string): SigilError {
@@ -55,24 +50,18 @@ export function messageArtifactDigest(entity: Entity, artifact: PreparedArtifact
   return { alg: c.digestAlg, value };
 }
 
-export function verifySignature(entity: Entity, key: KeyObject, artifact: PreparedArtifact, policy: VerifyPolicy): SignatureResult {
+export function verifySignature(entity: Entity, key: SigningKey, artifact: PreparedArtifact, policy: VerifyPolicy): SignatureResult {
   const c = entity.content;
   if (c.kind === 'message-signature') {
     const d = messageArtifactDigest(entity, artifact);
-    let ok: boolean;
-    if (artifact.bytes) {
-      ok = check(key.asymmetricKeyType === 'ed25519' ? null : c.digestAlg, artifact.bytes, key, c.signature);
-    } else {
-      if (key.asymmetricKeyType === 'ed25519') {
-        throw new SigilError('USAGE', 'an Ed25519 signature covers the whole artifact and cannot be checked against its digest', { hint: 'pass the file instead of its digest' });
-      }
-      ok = verifyPrehashed(key, c.digestAlg, d.value, c.signature);
-    }
+    // The artifact digest is already known (and checked against the bundle and the log), so the
+    // bytes are hashed at most once more, and only when no digest-based engine applies.
+    const ok = check(key, c.digestAlg, artifact.bytes, c.signature, d.value);
     if (!ok) throw invalid(`the signature does not verify over ${artifact.describe}`, 'the artifact or the signature was altered, or it was signed by another key');
     return { artifactDigest: { alg: d.alg, hex: d.value.toString('hex') } };
   }
 
-  if (!check(keyHashAlgorithm(key), c.pae, key, c.signature)) {
+  if (!check(key, null, c.pae, c.signature)) {
     throw invalid('the DSSE envelope signature does not verify', 'the envelope payload or signature was altered, or it was signed by another key');
   }
   const st = c.statement;

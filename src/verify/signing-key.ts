@@ -20,8 +20,9 @@ import type { Entity } from './structure.js';
 import type { TrustMaterial, VerifiedTimestamp, VerifyPolicy } from './types.js';
 
 export interface SigningKey {
-  publicKey: KeyObject;
-  /** SPKI DER of publicKey, what log entries record for keys. */
+  /** The key as a KeyObject, decoded on first use (a leaf's key often never needs to be: signature-check.ts). */
+  key(): KeyObject;
+  /** SPKI DER of the key, what log entries record for keys. */
   spki: Buffer;
   certificate?: Certificate;
   /** Certificate bundles: the verified path, leaf first. */
@@ -49,7 +50,10 @@ function withoutTrustedRootCopies(chain: Certificate[], trust: TrustMaterial): C
 export function verifySigningKey(entity: Entity, timestamps: VerifiedTimestamp[], policy: VerifyPolicy, trust: TrustMaterial): SigningKey {
   const m = entity.material;
   if (m.kind === 'key') {
-    if (policy.key) return { publicKey: policy.key, spki: publicKeyDer(policy.key), hint: m.hint };
+    if (policy.key) {
+      const k = policy.key;
+      return { key: () => k, spki: publicKeyDer(k), hint: m.hint };
+    }
     const candidates = trust.keys?.get(m.hint) ?? [];
     if (candidates.length === 0) {
       throw new SigilError('KEY_MISMATCH', `the bundle is signed with a key${m.hint ? ` (hint ${m.hint})` : ''}, and no trusted key was given for it`, {
@@ -62,8 +66,8 @@ export function verifySigningKey(entity: Entity, timestamps: VerifiedTimestamp[]
     }
     // Several entries for one hint (e.g. the same npm key listed per usage) are the same key material in practice;
     // the signature step tries the first, and a mismatch there fails closed.
-    const k = usable[0]!;
-    return { publicKey: k.publicKey, spki: publicKeyDer(k.publicKey), hint: m.hint };
+    const k = usable[0]!.publicKey;
+    return { key: () => k, spki: publicKeyDer(k), hint: m.hint };
   }
 
   if (policy.key) {
@@ -87,7 +91,7 @@ export function verifySigningKey(entity: Entity, timestamps: VerifiedTimestamp[]
     verifyEmbeddedScts(leaf, issuer, trust.root.ctlogs, ctThreshold);
   }
   return {
-    publicKey: leaf.publicKey,
+    key: () => leaf.publicKey,
     spki: leaf.spki,
     certificate: leaf,
     path,

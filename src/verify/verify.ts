@@ -59,7 +59,7 @@ function run(entity: Entity, artifact: PreparedArtifact, policy: VerifyPolicy, t
     ...(entity.content.kind === 'message-signature' ? { artifactDigest: messageArtifactDigest(entity, artifact) } : {}),
     threshold: policy.tlogThreshold ?? 1,
   });
-  const sig = verifySignature(entity, key.publicKey, artifact, policy);
+  const sig = verifySignature(entity, key, artifact, policy);
   verifyPolicy(key, policy);
 
   let signer: SignerInfo;
