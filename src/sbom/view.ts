@@ -164,8 +164,11 @@ export class ViewBuilder {
       if (s && s.layer < this.layer) this.symlinks.delete(path);
       return undefined;
     }
-    this.removeExact(path, this.layer + 1);
-    if (this.heldDirs.has(path)) this.removeUnder(path, this.layer);
+    // A directory walk names each path once and has no lower layer: nothing to replace.
+    if (!h.normalized) {
+      this.removeExact(path, this.layer + 1);
+      if (this.heldDirs.has(path)) this.removeUnder(path, this.layer);
+    }
     switch (h.kind) {
       case 'symlink':
         this.hold(this.symlinks, path, h.linkTarget ?? '');
@@ -192,12 +195,13 @@ export class ViewBuilder {
   }
 
   private fileSink(meta: FileMeta): FileSink | undefined {
-    const picks: { index: number; cat: Cataloger; capture: Capture }[] = [];
-    this.catalogers.forEach((cat, index) => {
+    let picks: { index: number; cat: Cataloger; capture: Capture }[] | undefined;
+    for (let index = 0; index < this.catalogers.length; index++) {
+      const cat = this.catalogers[index]!;
       const capture = cat.select(meta);
-      if (capture) picks.push({ index, cat, capture });
-    });
-    if (picks.length === 0) return undefined;
+      if (capture) (picks ??= []).push({ index, cat, capture });
+    }
+    if (!picks) return undefined;
     const ctxFor = (cat: Cataloger): ParseContext => ({ warn: (m) => this.warn(meta.path, `${cat.name}: ${m}`) });
     const store = (index: number, rec: unknown): void => {
       if (rec !== undefined) this.hold(this.records[index]!, meta.path, rec);

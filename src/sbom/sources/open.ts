@@ -14,7 +14,6 @@ import { archiveTarget } from './archive.js';
 import { dockerArchiveTargets, looksLikeImageArchiveMember } from './docker-archive.js';
 import { decompress, fileChunks, sniffCompression } from './layer-stream.js';
 import { isOciLayout, ociLayoutTargets } from './oci-layout.js';
-import { registryTargets } from './registry.js';
 import { singleFileTarget } from './single-file.js';
 import { indexTarFile, readTar } from './tar.js';
 import type { ScanTarget } from './source.js';
@@ -166,6 +165,12 @@ function notFound(arg: string, e: unknown): SigilError {
 }
 
 const NOTHING = (): void => {};
+
+/** The registry client (HTTP stack, auth) is loaded only when an image is pulled. */
+async function registryTargets(reference: string, platform: string, options: RegistryClientOptions | undefined): Promise<{ targets: ScanTarget[]; close(): void }> {
+  const m = await import('./registry.js');
+  return m.registryTargets(reference, platform, options);
+}
 
 export async function openSource(arg: string, opts: OpenOptions): Promise<OpenedSource> {
   const m = /^(dir|file|oci-dir|docker-archive|registry|release):(.*)$/.exec(arg);
