@@ -298,3 +298,28 @@ test('--allow-insecure-registry: a TLS registry with a self-signed certificate i
     await tlsReg.stop();
   }
 });
+
+test('unknown manifest media types are refused by name (Docker schema 1, OCI artifact manifest)', async () => {
+  const served: Record<string, { type: string; body: string }> = {
+    '/v2/old/app/manifests/v1': { type: 'application/vnd.docker.distribution.manifest.v1+prettyjws', body: JSON.stringify({ schemaVersion: 1, name: 'old/app', tag: 'v1', fsLayers: [] }) },
+    '/v2/old/app/manifests/v2': { type: 'application/vnd.oci.artifact.manifest.v1+json', body: JSON.stringify({ mediaType: 'application/vnd.oci.artifact.manifest.v1+json', artifactType: 'x', blobs: [] }) },
+  };
+  const srv = http.createServer((req, res) => {
+    const s = served[req.url ?? ''];
+    if (!s) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': s.type }).end(s.body);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const host = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  try {
+    const c = client();
+    for (const tag of ['v1', 'v2']) {
+      await assert.rejects(c.getManifest(parseReference(`${host}/old/app:${tag}`)), (e: SigilError) => e.code === 'MEDIA_TYPE_UNSUPPORTED' && e.message.includes(served[`/v2/old/app/manifests/${tag}`]!.type));
+    }
+  } finally {
+    srv.close();
+  }
+});
