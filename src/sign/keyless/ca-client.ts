@@ -9,6 +9,7 @@ import { SigilError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
 import { decodePemBlocks } from '../../core/pem.js';
 import { exportPublicKeyPem } from '../../crypto/keys.js';
+import { postBytes } from './http-post.js';
 
 export interface CertificateChainResult {
   /** Leaf first, then intermediates and root, DER. */
@@ -30,20 +31,17 @@ export async function requestSigningCertificate(
       proofOfPossession: proofOfPossession.toString('base64'),
     },
   };
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw new SigilError('NETWORK', `cannot reach the CA at ${url}: ${(e as Error).message}`, { cause: e, hint: 'check --fulcio-url / the signing config, and that the CA runs (sigil up)' });
-  }
-  const text = await res.text();
+  const res = await postBytes(url, Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json', accept: 'application/json' }, timeoutMs, 'the CA').catch((e: unknown) => {
+    throw e instanceof SigilError ? new SigilError(e.code, e.message, { cause: e, hint: 'check --fulcio-url / the signing config, and that the CA runs (sigil up)' }) : e;
+  });
+  const text = res.body.toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     const msg = isObject(json) && typeof json.message === 'string' ? json.message : text.slice(0, 300);
     throw new SigilError(res.status === 401 || res.status === 403 ? 'UNAUTHORIZED' : 'NETWORK', `the CA refused to issue a certificate (HTTP ${res.status}): ${msg}`, {
       hint: res.status === 401 ? 'the identity token was refused: get a fresh one from an issuer the CA trusts' : res.status === 403 ? 'this identity is not allowed by the CA' : 'retry later',

@@ -10,6 +10,7 @@ import * as cms from '@peculiar/asn1-cms';
 import * as tsp from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { SigilError } from '../../core/errors.js';
+import { postBytes } from './http-post.js';
 
 const SHA256 = '2.16.840.1.101.3.4.2.1';
 
@@ -28,19 +29,9 @@ export async function requestTimestamp(tsaUrl: string, data: Uint8Array, timeout
     nonce: nonce.buffer.slice(nonce.byteOffset, nonce.byteOffset + nonce.length) as ArrayBuffer,
     certReq: false,
   });
-  let res: Response;
-  try {
-    res = await fetch(tsaUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
-      body: Buffer.from(AsnConvert.serialize(req)),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    throw new SigilError('NETWORK', `cannot reach the timestamp authority at ${tsaUrl}: ${(e as Error).message}`, { cause: e, hint: 'check --timestamp-server-url and that the TSA runs' });
-  }
-  const body = Buffer.from(await res.arrayBuffer());
-  if (!res.ok) throw new SigilError('NETWORK', `the timestamp authority answered HTTP ${res.status}: ${body.toString('utf8').slice(0, 200)}`);
+  const res = await postBytes(tsaUrl, Buffer.from(AsnConvert.serialize(req)), { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' }, timeoutMs, 'the timestamp authority');
+  const body = res.body;
+  if (res.status !== 200) throw new SigilError('NETWORK', `the timestamp authority answered HTTP ${res.status}: ${body.toString('utf8').slice(0, 200)}`);
   let resp: tsp.TimeStampResp;
   try {
     resp = AsnConvert.parse(body, tsp.TimeStampResp);
