@@ -15,6 +15,12 @@ import { SBOM_FORMATS, serializeSbom, writeFileAtomic, type SbomFormat } from '.
 import { hostPlatform } from '../../sbom/sources/platform.js';
 import { ProgressBar } from '../progress-bar.js';
 import { sha256 } from '../../core/digest.js';
+import { parseImages, producerFlags, producerFromFlags, registryClient, registryFlags, tagSchemeFlags, tagSchemeMode, warnTag } from '../oci-common.js';
+import { attachSbom, resolveTargets, type AttachSbomResult } from '../../oci/sign-image.js';
+import { CYCLONEDX_JSON, SPDX_JSON } from '../../oci/media-types.js';
+import { SPDX_PREDICATE_TYPE } from '../../formats/spdx.js';
+import { CYCLONEDX_PREDICATE_TYPE } from '../../formats/cyclonedx.js';
+import { parseReference } from '../../oci/reference.js';
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org spec) or `--timestamp` (RFC 3339 or epoch seconds). */
 export function sbomTimestamp(flag: string | undefined, env: NodeJS.ProcessEnv): Date {
@@ -43,6 +49,15 @@ function selectedCatalogers(flag: string | undefined): typeof DEFAULT_CATALOGERS
   return DEFAULT_CATALOGERS.filter((c) => names.includes(c.name) || c.name === 'os-release');
 }
 
+/** Registry host of a `registry:`/reference SOURCE, for --allow-insecure-registry. */
+function registryOf(source: string): string {
+  try {
+    return parseReference(source.replace(/^registry:/, '')).registry;
+  } catch {
+    return '';
+  }
+}
+
 export interface SbomSummary {
   source: string;
   format: SbomFormat;
@@ -52,6 +67,29 @@ export interface SbomSummary {
   byKind: Record<string, number>;
   relationships: number;
   warnings: { path: string; message: string }[];
+  attached?: { reference: string; referrer: string; tag?: string; attestation?: string };
+}
+
+/**
+ * `--attach IMAGE`: hands the SBOM to the image commands' `attach sbom` (an OCI referrer and,
+ * with the tag scheme, cosign's `.sbom` tag), attested when a key or keyless identity is given.
+ */
+async function attach(io: Io, flags: ParsedFlags, image: string, text: string, format: SbomFormat): Promise<AttachSbomResult> {
+  const images = parseImages([image]);
+  const producer = str(flags, 'key') || flags.keyless === true ? await producerFromFlags(io, flags) : undefined;
+  const client = registryClient(io, flags, images);
+  try {
+    const [t] = await resolveTargets(client, images[0]!, { onTag: warnTag(io) });
+    return await attachSbom(client, t!, {
+      sbom: Buffer.from(text),
+      mediaType: format === 'spdx-json' ? SPDX_JSON : CYCLONEDX_JSON,
+      predicateType: format === 'spdx-json' ? SPDX_PREDICATE_TYPE : CYCLONEDX_PREDICATE_TYPE,
+      ...(producer ? { producer } : {}),
+      tagScheme: tagSchemeMode(flags),
+    });
+  } finally {
+    client.close();
+  }
 }
 
 export const sbomCommand: Command = {
@@ -66,6 +104,10 @@ export const sbomCommand: Command = {
     catalogers: { type: 'string', description: 'comma-separated catalogers to run (default all)', value: 'LIST' },
     name: { type: 'string', description: 'document name (default: the source)', value: 'NAME' },
     progress: { type: 'boolean', description: 'show a progress bar on stderr even when it is not a terminal' },
+    attach: { type: 'string', description: 'attach the SBOM to this image (OCI referrer; attested with --key or --keyless)', value: 'IMAGE' },
+    ...producerFlags,
+    ...tagSchemeFlags,
+    ...registryFlags,
     ...outputFlag,
   },
   details: [
@@ -84,11 +126,16 @@ export const sbomCommand: Command = {
     const json = flags.output === 'json';
     if (json && !outputFile) throw new SigilError('USAGE', '--output json prints a summary; give --output-file for the SBOM');
     const created = sbomTimestamp(str(flags, 'timestamp'), io.env);
+    const attachTo = str(flags, 'attach');
+    if (attachTo) parseReference(attachTo); // a bad reference fails before the scan, not after
     const catalogers = selectedCatalogers(str(flags, 'catalogers'));
     const stderrTty = (io.stderr as NodeJS.WriteStream).isTTY === true;
     const bar = flags.progress === true || stderrTty ? new ProgressBar(io.stderr) : undefined;
     const progress: ProgressSink = bar ?? NO_PROGRESS;
-    const opened = await openSource(source, { platform: str(flags, 'platform') ?? hostPlatform(), registry: { env: io.env } });
+    const opened = await openSource(source, {
+      platform: str(flags, 'platform') ?? hostPlatform(),
+      registry: { env: io.env, insecureRegistries: flags['allow-insecure-registry'] === true ? [registryOf(source)] : [] },
+    });
     const results: CatalogResult[] = [];
     try {
       for (const t of opened.targets) {
@@ -103,6 +150,7 @@ export const sbomCommand: Command = {
     const text = serializeSbom(doc, format);
     if (outputFile) writeFileAtomic(outputFile, text);
     else io.stdout.write(text);
+    const attached = attachTo ? await attach(io, flags, attachTo, text, format) : undefined;
     const warnings = results.flatMap((r) => r.warnings);
     const byKind: Record<string, number> = {};
     for (const p of doc.packages) byKind[p.kind] = (byKind[p.kind] ?? 0) + 1;
@@ -115,12 +163,27 @@ export const sbomCommand: Command = {
       byKind: Object.fromEntries(Object.entries(byKind).sort()),
       relationships: doc.relationships.length + doc.roots.length,
       warnings,
+      ...(attached
+        ? {
+            attached: {
+              reference: attached.reference,
+              referrer: attached.referrer.digest,
+              ...(attached.tag ? { tag: attached.tag.tag } : {}),
+              ...(attached.attestation ? { attestation: attached.attestation.referrer.digest } : {}),
+            },
+          }
+        : {}),
     };
     if (json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else {
       for (const w of warnings) io.stderr.write(`warning: ${w.path}: ${w.message}\n`);
       const kinds = Object.entries(summary.byKind).map(([k, n]) => `${n} ${k}`).join(', ');
       io.stderr.write(`${summary.packages} packages (${kinds})${outputFile ? ` written to ${outputFile}` : ''}${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`);
+      if (attached) {
+        io.stderr.write(`attached to ${attached.reference} as referrer ${attached.referrer.digest}${attached.tag ? ` and ${attached.tag.tag}` : ''}\n`);
+        if (attached.attestation) io.stderr.write(`attested: ${attached.attestation.referrer.digest}\n`);
+        else io.stderr.write('warning: the attached SBOM is not signed; pass --key or --keyless to attest it\n');
+      }
     }
     return EXIT_OK;
   },
