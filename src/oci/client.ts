@@ -781,9 +781,10 @@ export class RegistryClient {
       for (let page = 0; page < 1000; page++) {
         const spec: RequestSpec = { method: 'GET', target, repo, actions: ['pull'], headers: { accept: OCI_INDEX } };
         const res = await this.request(spec);
-        if (res.status === 404 && page === 0) {
+        if ((res.status === 404 || res.status === 405 || res.status === 501) && page === 0) {
           await discardBody(res);
-          // A registry with the API MUST NOT answer 404 (spec "Listing Referrers"); this one lacks it.
+          // A registry with the API MUST NOT answer 404 (spec "Listing Referrers"); this one lacks
+          // it. Some registries say so with 405 Method Not Allowed or 501 instead.
           st.referrersApi = false;
           break;
         }
