@@ -82,6 +82,8 @@ export const logServeCommand: Command = {
       process.on('SIGTERM', stop);
     });
     await server.close();
+    const stats = log.sequencer.stats;
+    io.stderr.write(`sigil log: stopped after ${stats.entries} entries in ${stats.batches} batches (largest ${stats.maxBatch})\n`);
     await log.close();
     await preparer?.close();
     return EXIT_OK;
