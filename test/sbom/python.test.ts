@@ -26,7 +26,7 @@ test('python: dist-packages equal importlib.metadata.distributions()', { skip: !
     { encoding: 'utf8' },
   );
   const truth = new Set(out.trim().split('\n').map((l) => { const [n, v] = l.split(' '); return `${normalizePyName(n!)} ${v}`; }));
-  assert.ok(truth.size >= 10, `only ${truth.size} distributions on this machine`);
+  assert.ok(truth.size >= 5, `only ${truth.size} distributions on this machine (.ci/run installs python3-requests)`);
   const r = await runSigil(['sbom', SITE, '--format', 'cyclonedx-json', '--catalogers', 'python'], { SOURCE_DATE_EPOCH: '0' });
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as Cdx;
