@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.sigil/**', 'web/vendor/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.sigil/**', '.cache/**', '.*', 'native/*/build/**', 'web/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
