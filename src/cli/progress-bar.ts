@@ -21,7 +21,7 @@ export class ProgressBar {
   expect(units: number, unit: 'bytes' | 'files'): void {
     this.total += units;
     this.unit = unit;
-    this.draw(false);
+    this.draw(true);
   }
 
   advance(units: number): void {

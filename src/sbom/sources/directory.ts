@@ -86,6 +86,7 @@ export function directoryTarget(dir: string, display?: string): ScanTarget {
       }
       if (!st.isDirectory()) throw new SigilError('INPUT_UNREADABLE', `${dir} is not a directory`);
       view.beginLayer(0);
+      progress.expect(0, 'files'); // the total is unknown until the walk ends: count files
       const fileWarn = (rel: string) => (m: string) => warn(view, rel, m);
       const stack: string[] = [''];
       while (stack.length) {
