@@ -18,6 +18,7 @@ import type { TrustMaterial, VerificationResult, VerifyPolicy } from '../verify/
 import type { RegistryClient } from './client.js';
 import { discoverAttachments, type AttachmentCache, type ReferrerAttachment, type TagAttachment } from './attachments.js';
 import { legacyLayerToBundle } from './legacy-bundle.js';
+import { mapLimit } from './map-limit.js';
 import { checkAnnotations, checkSimpleSigningPayload, parseSimpleSigningPayload } from './simple-signing.js';
 import { withDigest, type ImageReference } from './reference.js';
 import { COSIGN_SIGN_PREDICATE_TYPE, COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE, SIGSTORE_BUNDLE_PREFIX, ANNOTATION_PREDICATE_TYPE } from './media-types.js';
@@ -144,18 +145,17 @@ async function verifyImage(client: RegistryClient, image: ImageReference, mode: 
   for (const t of found.tags) t.layers.forEach((_, i) => tasks.push({ scheme: 'tag', source: `${t.tag}[${i}]`, run: () => verifyTagLayer(client, ref, digest, t, i, mode, opts) }));
   const verified: VerifiedItem[] = [];
   const rejected: RejectedItem[] = [];
-  await Promise.all(
-    tasks.map(async (t) => {
-      try {
-        verified.push(await t.run());
-      } catch (e) {
-        if (e instanceof NotThisKind) return;
-        // Registry and network failures are not verdicts about a signature: let them surface.
-        if (isSigilError(e) && (e.code === 'NETWORK' || e.code === 'UNAUTHORIZED')) throw e;
-        rejected.push({ scheme: t.scheme, source: t.source, error: isSigilError(e) ? e : new SigilError('INTERNAL', (e as Error).message, { cause: e }) });
-      }
-    }),
-  );
+  // Bounded: an image with hundreds of referrers must not open hundreds of fetches at once.
+  await mapLimit(tasks, 8, async (t) => {
+    try {
+      verified.push(await t.run());
+    } catch (e) {
+      if (e instanceof NotThisKind) return;
+      // Registry and network failures are not verdicts about a signature: let them surface.
+      if (isSigilError(e) && (e.code === 'NETWORK' || e.code === 'UNAUTHORIZED')) throw e;
+      rejected.push({ scheme: t.scheme, source: t.source, error: isSigilError(e) ? e : new SigilError('INTERNAL', (e as Error).message, { cause: e }) });
+    }
+  });
   const order = (s: string): number => tasks.findIndex((t) => t.source === s);
   verified.sort((a, b) => order(a.source) - order(b.source));
   rejected.sort((a, b) => order(a.source) - order(b.source));
