@@ -88,6 +88,23 @@ describe('CA (Fulcio v2 API) against a running sigil stack', () => {
     assert.ok(leafOf(json).leaf.publicKey.export({ type: 'spki', format: 'der' }).equals(spki));
   });
 
+  test('a CA submitting precertificates over HTTP (add-pre-chain) embeds an SCT it checked against the log key', async () => {
+    const { CertificateAuthority } = await import('../../src/services/ca/authority.js');
+    const { HttpCtSubmitter } = await import('../../src/services/ca/ct-submitter.js');
+    const remote = new CertificateAuthority({ issuer: stack.ca.issuer, config: stack.ca.config, ct: new HttpCtSubmitter(stack.urls.ctlog), ctLogKey: stack.ctLog.publicKey });
+    const key = clientKey();
+    const { sign: signPop } = await import('node:crypto');
+    const before = stack.ctLog.size;
+    const issued = await remote.issue({ token: await stack.oidc.mint(), key: { kind: 'publicKey', content: key.pem, proofOfPossession: signPop('sha256', Buffer.from('dev@sigil.local'), key.privateKey) } });
+    assert.equal(stack.ctLog.size, before + 1);
+    assert.equal(issued.sct?.logId.equals(stack.ctLog.logId), true);
+    // A log key that is not the log's: the SCT is refused and no certificate comes out.
+    const wrongKey = clientKey().publicKey;
+    const strict = new CertificateAuthority({ issuer: stack.ca.issuer, config: stack.ca.config, ct: new HttpCtSubmitter(stack.urls.ctlog), ctLogKey: wrongKey });
+    await assert.rejects(strict.issue({ token: await stack.oidc.mint(), key: { kind: 'publicKey', content: key.pem, proofOfPossession: signPop('sha256', Buffer.from('dev@sigil.local'), key.privateKey) } }), { code: 'SCT_INVALID' });
+    await assert.rejects(new HttpCtSubmitter('http://127.0.0.1:1').addPreChain([Buffer.from('x')]), { code: 'NETWORK' });
+  });
+
   test('GET trustBundle and configuration describe the CA and its issuers', async () => {
     const tb = (await (await fetch(`${stack.urls.ca}/api/v2/trustBundle`)).json()) as { chains: { certificates: string[] }[] };
     assert.equal(tb.chains[0]!.certificates.length, 2);
