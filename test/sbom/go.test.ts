@@ -10,7 +10,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildGoBinary, goVersionModules, tempDir } from '../helpers/sbom-fixtures.js';
 import { runSigil } from '../helpers/cli-run.js';
-import { decodeBuildInfo, parseModInfo } from '../../src/sbom/catalogers/go-binary.js';
+import { decodeBuildInfo, goBinaryCataloger, parseModInfo } from '../../src/sbom/catalogers/go-binary.js';
+import { readFileSync } from 'node:fs';
 import { parseGoMod, parseGoSum } from '../../src/sbom/catalogers/go-mod.js';
 
 const work = tempDir('sbom-go');
@@ -97,4 +98,19 @@ test('go.mod and go.sum of a source tree', async () => {
   assert.deepEqual(got, ['pkg:golang/example.com/m', 'pkg:golang/github.com/new/x@v1.1.0', 'pkg:golang/github.com/pkg/errors@v0.9.1', 'pkg:golang/golang.org/x/text@v0.3.7']);
   const errs = doc.components.find((c) => c.name === 'github.com/pkg/errors');
   assert.equal(errs?.properties?.find((p) => p.name === 'sigil:go-sum')?.value, 'h1:FEBLx1zS214owpjy7qsBeixbURkuhQAwrK5UwLGTwt4=');
+});
+
+test('streamed scan finds the build info whatever the chunk boundaries', () => {
+  const bin = readFileSync(binary);
+  for (const size of [1, 7, 13, 14, 15, 16, 17, 4096, 65536, bin.length]) {
+    const c = goBinaryCataloger.stream!({ path: 'x', size: bin.length, mode: 0o755 }, { warn: () => {} });
+    for (let i = 0; i < bin.length; i += size) if (!c.write(bin.subarray(i, i + size))) break;
+    const info = c.end();
+    assert.equal(info?.main?.path, 'example.com/sigilapp', `chunk size ${size}`);
+    assert.equal(info?.deps.length, 3);
+  }
+  // Not ELF: rejected on the first chunk.
+  const c = goBinaryCataloger.stream!({ path: 'x', size: 10, mode: 0o755 }, { warn: () => {} });
+  assert.equal(c.write(Buffer.from('#!/bin/sh\n')), false);
+  assert.equal(c.end(), undefined);
 });

@@ -66,7 +66,7 @@ function apkLicense(l: string): string {
 
 export const apkCataloger: Cataloger<ApkEntry[]> = {
   name: 'apk',
-  select: (f: FileMeta) => (f.path === 'lib/apk/db/installed' ? { kind: 'bytes', max: 256 << 20 } : undefined),
+  select: (f: FileMeta) => (f.path === 'lib/apk/db/installed' ? { kind: 'bytes', max: 64 << 20 } : undefined),
   parse: (_f, content) => parseApkInstalled(wholeContent(content).toString('utf8')),
   finish(records, ctx): CatalogerOutput {
     const packages: FoundPackage[] = [];

@@ -22,6 +22,11 @@ export interface RandomAccess {
   read(position: number, length: number): Buffer;
 }
 
+/**
+ * Limits are per file and bound peak memory: at most one file is buffered at a time, so the
+ * largest limit (128 MiB: rpm databases, jars) plus its working copy stays well inside the
+ * 512 MB the scan of any image may use.
+ */
 export type Capture =
   /** Whole content as one Buffer; files larger than `max` are skipped with a warning. */
   | { kind: 'bytes'; max: number }

@@ -101,7 +101,7 @@ const STATUS_D = 'var/lib/dpkg/status.d/';
 export const dpkgCataloger: Cataloger<DpkgRecord> = {
   name: 'dpkg',
   select(f: FileMeta) {
-    if (f.path === STATUS) return { kind: 'bytes', max: 256 << 20 };
+    if (f.path === STATUS) return { kind: 'bytes', max: 64 << 20 };
     if (f.path.startsWith(STATUS_D) && !f.path.endsWith('.md5sums') && !f.path.slice(STATUS_D.length).includes('/')) {
       return { kind: 'bytes', max: 16 << 20 };
     }

@@ -110,6 +110,7 @@ function fromSections(file: RandomAccess): GoBuildInfo | 'old-format' | undefine
 class BuildInfoScanner implements StreamConsumer<GoBuildInfo> {
   private pos = 0;
   private tail = Buffer.alloc(0);
+  private head = Buffer.alloc(0);
   private capture: Buffer[] | undefined;
   private captured = 0;
   private result: GoBuildInfo | undefined;
@@ -119,21 +120,40 @@ class BuildInfoScanner implements StreamConsumer<GoBuildInfo> {
 
   write(chunk: Buffer): boolean {
     if (!this.checked) {
+      this.head = Buffer.concat([this.head, chunk]);
+      if (this.head.length < 4) return this.advance(chunk);
       this.checked = true;
-      if (!isElf(chunk)) return false;
+      if (!isElf(this.head)) return false;
     }
     if (this.capture) return this.feedCapture(chunk);
-    const data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    const base = this.pos - this.tail.length;
-    let i = data.indexOf(MAGIC);
-    while (i >= 0 && (base + i) % 16 !== 0) i = data.indexOf(MAGIC, i + 1);
+    // The magic may straddle chunks: look at the seam (the last bytes before this chunk and its
+    // first bytes), then inside the chunk; chunks are never copied whole, so a 400 MiB
+    // executable costs one pass of Buffer.indexOf.
+    const base = this.pos;
+    if (this.tail.length) {
+      const seam = Buffer.concat([this.tail, chunk.subarray(0, MAGIC.length - 1)]);
+      for (let j = seam.indexOf(MAGIC); j >= 0 && j < this.tail.length; j = seam.indexOf(MAGIC, j + 1)) {
+        if ((base - this.tail.length + j) % 16 !== 0) continue;
+        this.capture = [];
+        this.pos += chunk.length;
+        return this.feedCapture(Buffer.concat([seam.subarray(j, this.tail.length), chunk]));
+      }
+    }
+    let i = chunk.indexOf(MAGIC);
+    while (i >= 0 && (base + i) % 16 !== 0) i = chunk.indexOf(MAGIC, i + 1);
     if (i >= 0) {
       this.capture = [];
       this.pos += chunk.length;
-      return this.feedCapture(data.subarray(i));
+      return this.feedCapture(chunk.subarray(i));
     }
-    this.tail = Buffer.from(data.subarray(Math.max(0, data.length - (MAGIC.length - 1))));
+    return this.advance(chunk);
+  }
+
+  /** Moves past a chunk, keeping the last bytes that could begin a magic split by the next one. */
+  private advance(chunk: Buffer): boolean {
     this.pos += chunk.length;
+    const keep = MAGIC.length - 1;
+    this.tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : Buffer.concat([this.tail, chunk]).subarray(-keep);
     return true;
   }
 

@@ -219,8 +219,8 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       if (MANIFEST_RE.test(p) || !p.includes('node_modules/')) return { kind: 'bytes', max: 4 << 20 };
       return undefined;
     }
-    if ((p.endsWith('package-lock.json') || p.endsWith('npm-shrinkwrap.json')) && !p.includes('node_modules/')) return { kind: 'bytes', max: 256 << 20 };
-    if (p.endsWith('node_modules/.package-lock.json') && (p.match(/node_modules\//g) ?? []).length === 1) return { kind: 'bytes', max: 256 << 20 };
+    if ((p.endsWith('package-lock.json') || p.endsWith('npm-shrinkwrap.json')) && !p.includes('node_modules/')) return { kind: 'bytes', max: 64 << 20 };
+    if (p.endsWith('node_modules/.package-lock.json') && (p.match(/node_modules\//g) ?? []).length === 1) return { kind: 'bytes', max: 64 << 20 };
     return undefined;
   },
   parse(f, content, ctx) {

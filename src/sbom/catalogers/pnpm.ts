@@ -105,7 +105,7 @@ function integrity(sri: string | undefined): Checksum[] | undefined {
 
 export const pnpmCataloger: Cataloger<PnpmEntry[]> = {
   name: 'pnpm',
-  select: (f: FileMeta) => (baseName(f.path) === 'pnpm-lock.yaml' && !f.path.includes('node_modules/') ? { kind: 'bytes', max: 256 << 20 } : undefined),
+  select: (f: FileMeta) => (baseName(f.path) === 'pnpm-lock.yaml' && !f.path.includes('node_modules/') ? { kind: 'bytes', max: 64 << 20 } : undefined),
   parse: (_f, content) => parsePnpmLock(wholeContent(content).toString('utf8')),
   finish(records): CatalogerOutput {
     const packages: FoundPackage[] = [];

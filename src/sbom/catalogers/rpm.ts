@@ -88,7 +88,7 @@ type RpmRecord = RpmEntry[] | { wal: number };
 export const rpmCataloger: Cataloger<RpmRecord> = {
   name: 'rpm',
   select(f: FileMeta) {
-    if (PATHS.includes(f.path)) return { kind: 'bytes', max: 512 << 20 };
+    if (PATHS.includes(f.path)) return { kind: 'bytes', max: 128 << 20 };
     // A non-empty write-ahead log holds transactions not yet in the main file: say so.
     if (PATHS.some((p) => f.path === `${p}-wal`) && f.size > 0) return { kind: 'random', maxBuffered: 0 };
     return undefined;

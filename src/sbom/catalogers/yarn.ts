@@ -94,7 +94,7 @@ function npmPurl(name: string, version: string): string | undefined {
 
 export const yarnCataloger: Cataloger<YarnEntry[]> = {
   name: 'yarn',
-  select: (f: FileMeta) => (baseName(f.path) === 'yarn.lock' && !f.path.includes('node_modules/') ? { kind: 'bytes', max: 256 << 20 } : undefined),
+  select: (f: FileMeta) => (baseName(f.path) === 'yarn.lock' && !f.path.includes('node_modules/') ? { kind: 'bytes', max: 64 << 20 } : undefined),
   parse: (_f, content) => parseYarnLock(wholeContent(content).toString('utf8')),
   finish(records): CatalogerOutput {
     const packages: FoundPackage[] = [];
