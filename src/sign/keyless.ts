@@ -20,7 +20,7 @@ import { challengeClaim, type TokenSource } from './keyless/token.js';
 import { requestTimestamp } from './keyless/tsa-client.js';
 import { LogClient } from './log-client.js';
 import { signBlob, type SignBlobResult } from './sign-blob.js';
-import type { TlogUploader } from './tlog-uploader.js';
+import type { TlogKind, TlogRequests, TlogUploader } from './tlog-uploader.js';
 
 /** API versions this client speaks (signing config `majorApiVersion`). */
 export const SUPPORTED_CA_API = [1];
@@ -90,10 +90,35 @@ export async function beginKeyless(opts: BeginOptions): Promise<KeylessSession> 
   };
 }
 
-/** Adds RFC 3161 timestamps over `signature` to a produced bundle (protobuf-specs TimestampVerificationData). */
-export async function addTimestamps<T extends ProducedBundle>(produced: T, signature: Buffer, tsaUrls: string[]): Promise<T> {
-  if (tsaUrls.length === 0) return produced;
-  const tokens = await Promise.all(tsaUrls.map((u) => requestTimestamp(u, signature)));
+/** RFC 3161 timestamps over `signature` from every TSA (DER TimeStampResp each). */
+function requestTimestamps(signature: Buffer, tsaUrls: string[]): Promise<Buffer[]> {
+  return Promise.all(tsaUrls.map((u) => requestTimestamp(u, signature)));
+}
+
+/**
+ * Wraps the log uploader so the timestamp request starts the moment the signature exists, in
+ * parallel with the log write (sigstore-js runs its witnesses concurrently too): the timestamp
+ * covers only the signature bytes, so neither depends on the other.
+ */
+class TimestampingUploader implements TlogUploader {
+  pending: Promise<Buffer[]> | undefined;
+  constructor(
+    private readonly inner: TlogUploader,
+    private readonly tsaUrls: string[],
+  ) {}
+
+  upload<K extends TlogKind>(kind: K, request: TlogRequests[K]): Promise<Record<string, unknown>> {
+    const sig = kind === 'hashedrekord' ? (request as TlogRequests['hashedrekord']).signature : Buffer.from((request as TlogRequests['dsse']).envelope.signatures[0]!.sig);
+    this.pending = requestTimestamps(sig, this.tsaUrls);
+    // Attach a handler now; the rejection is reported where the timestamps are awaited.
+    this.pending.catch(() => undefined);
+    return this.inner.upload(kind, request);
+  }
+}
+
+/** Puts RFC 3161 timestamps (DER TimeStampResp) into a produced bundle (protobuf-specs TimestampVerificationData). */
+export function withTimestamps<T extends ProducedBundle>(produced: T, tokens: Buffer[]): T {
+  if (tokens.length === 0) return produced;
   const bundle = {
     ...produced.bundle,
     verificationMaterial: { ...produced.bundle.verificationMaterial, timestampVerificationData: { rfc3161Timestamps: tokens.map((t) => ({ signedTimestamp: t })) } },
@@ -101,12 +126,26 @@ export async function addTimestamps<T extends ProducedBundle>(produced: T, signa
   return { ...produced, ...finish(bundle) };
 }
 
+/** Adds RFC 3161 timestamps over `signature` to a produced bundle. */
+export async function addTimestamps<T extends ProducedBundle>(produced: T, signature: Buffer, tsaUrls: string[]): Promise<T> {
+  return withTimestamps(produced, await requestTimestamps(signature, tsaUrls));
+}
+
+function uploaderFor(session: KeylessSession): TimestampingUploader | undefined {
+  return session.tlog && session.tsaUrls.length ? new TimestampingUploader(session.tlog, session.tsaUrls) : undefined;
+}
+
 export async function keylessSignBlob(artifact: Uint8Array, session: KeylessSession): Promise<SignBlobResult> {
-  const result = await signBlob(artifact, { signer: session.signer, certificate: session.certificate, ...(session.tlog ? { tlog: session.tlog } : {}) });
-  return addTimestamps(result, result.signature, session.tsaUrls);
+  const wrapped = uploaderFor(session);
+  const tlog = wrapped ?? session.tlog;
+  const result = await signBlob(artifact, { signer: session.signer, certificate: session.certificate, ...(tlog ? { tlog } : {}) });
+  return withTimestamps(result, wrapped?.pending ? await wrapped.pending : await requestTimestamps(result.signature, session.tsaUrls));
 }
 
 export async function keylessAttestBlob(subjects: Subject[], statement: { predicateType: string; predicate: unknown }, session: KeylessSession): Promise<AttestResult> {
-  const result = await attestBlob(subjects, { ...statement, signer: session.signer, certificate: session.certificate, ...(session.tlog ? { tlog: session.tlog } : {}) });
-  return addTimestamps(result, Buffer.from(result.envelope.signatures[0]!.sig), session.tsaUrls);
+  const wrapped = uploaderFor(session);
+  const tlog = wrapped ?? session.tlog;
+  const result = await attestBlob(subjects, { ...statement, signer: session.signer, certificate: session.certificate, ...(tlog ? { tlog } : {}) });
+  const sig = Buffer.from(result.envelope.signatures[0]!.sig);
+  return withTimestamps(result, wrapped?.pending ? await wrapped.pending : await requestTimestamps(sig, session.tsaUrls));
 }
