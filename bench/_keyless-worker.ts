@@ -58,9 +58,7 @@ function setupRaw(): (until: number) => number {
   const oidcPub = createPublicKey(r.oidcPub);
   const clientPub = createPublicKey(r.clientPub);
   const caKey = createPrivateKey(r.caKey);
-  const caPub = createPublicKey(caKey);
   const ctKey = createPrivateKey(r.ctKey);
-  const ctPub = createPublicKey(ctKey);
   const jwtSig = Buffer.from(r.jwtSig, 'base64');
   const popSig = Buffer.from(r.popSig, 'base64');
   const tbs = randomBytes(650); // a Fulcio-shaped TBS with an email SAN is ~600-700 bytes
@@ -68,10 +66,8 @@ function setupRaw(): (until: number) => number {
   const one = () => {
     if (!verify('sha256', Buffer.from(r.jwtInput), { key: oidcPub, dsaEncoding: 'ieee-p1363' }, jwtSig)) throw new Error('jwt');
     if (!verify('sha256', Buffer.from(r.popData), clientPub, popSig)) throw new Error('pop');
-    const preSig = sign('sha256', tbs, caKey); // precertificate
-    if (!verify('sha256', tbs, caPub, preSig)) throw new Error('pre'); // the CT log checks the precertificate
-    const sctSig = sign('sha256', sctInput, ctKey); // SCT
-    if (!verify('sha256', sctInput, ctPub, sctSig)) throw new Error('sct'); // the CA checks the SCT
+    sign('sha256', tbs, caKey); // precertificate
+    sign('sha256', sctInput, ctKey); // SCT
     sign('sha256', tbs, caKey); // final certificate
   };
   for (let i = 0; i < 200; i++) one();

@@ -1,13 +1,13 @@
 /**
  * Keyless benchmark: `npm run bench -- keyless [seconds] [e2e-signings]`.
  *
- * 1. Certificates issued per second by the CA, in-process (no HTTP), each one the full pipeline:
- *    ES256 token verification (jose, cached JWKS), proof-of-possession check, precertificate,
- *    in-process CT log (chain check, SCT signature, durable SQLite append), SCT check, final
- *    certificate. 1 thread and 2 threads (worker_threads, one CT log database each, both cores).
- * 2. Ceiling beside it: the raw node:crypto operations one certificate needs, nothing else
- *    (ES256 verify, PoP verify, precert sign, precert verify by the log, SCT sign, SCT verify,
- *    final sign), 1 and 2 threads.
+ * 1. Certificates issued per second by the CA as `sigil up` runs it, in-process (no HTTP), each one
+ *    the full pipeline: ES256 token verification (jose, cached JWKS), claims and identity rules,
+ *    proof-of-possession check, precertificate, CT log entry (SCT signature, durable SQLite
+ *    append, Merkle tree update), final certificate with the SCT embedded. 1 thread and 2
+ *    threads (worker_threads, one CT log database each, both cores).
+ * 2. Ceiling beside it: the raw node:crypto operations one certificate needs and nothing else
+ *    (ES256 verify, PoP verify, precertificate sign, SCT sign, final sign), 1 and 2 threads.
  * 3. End-to-end keyless sign-blob latency against `sigil up` running as its own process: ephemeral
  *    key → certificate → signature → Rekor v2 entry → RFC 3161 timestamp → bundle, sequentially;
  *    median and p99. Baseline: sigstore-js `sigstore.sign` against the same stack (Rekor v1 + TSA).

@@ -48,7 +48,7 @@ export interface CertificateAuthorityOptions {
   config: CaConfig;
   /** Where precertificates go; without one, certificates carry no SCT. */
   ct?: CtSubmitter;
-  /** Check each SCT against this CT log key before embedding it. */
+  /** Check each SCT from a remote log (addPreChain) against this key before embedding it. */
   ctLogKey?: KeyObject;
   now?: () => number;
   tokens?: TokenVerifier;
@@ -119,10 +119,17 @@ export class CertificateAuthority {
     if (this.ct) {
       const precertTbs = encodeTbs({ ...fields, extensions: [...common, CT_POISON_EXTENSION] }, this.issuer.signatureAlgorithm);
       const precert = await signCertificate(precertTbs, this.issuer.signer);
-      sct = await this.ct.addPreChain([precert, ...this.issuer.chain]);
-      if (this.ctLogKey) {
-        const tbsWithoutPoison = encodeTbs({ ...fields, extensions: common }, this.issuer.signatureAlgorithm);
-        verifySct(sct, { type: 'precert', issuerKeyHash: this.issuerKeyHash, tbs: tbsWithoutPoison }, this.ctLogKey, this.ctLogId);
+      const chain = [precert, ...this.issuer.chain];
+      if (this.ct.addTrustedPrecert) {
+        // RFC 6962 §3.2: the log signs the TBS without the poison extension.
+        const tbs = encodeTbs({ ...fields, extensions: common }, this.issuer.signatureAlgorithm);
+        sct = await this.ct.addTrustedPrecert({ type: 'precert', issuerKeyHash: this.issuerKeyHash, tbs }, chain);
+      } else {
+        sct = await this.ct.addPreChain(chain);
+        if (this.ctLogKey) {
+          const tbsWithoutPoison = encodeTbs({ ...fields, extensions: common }, this.issuer.signatureAlgorithm);
+          verifySct(sct, { type: 'precert', issuerKeyHash: this.issuerKeyHash, tbs: tbsWithoutPoison }, this.ctLogKey, this.ctLogId);
+        }
       }
       extensions = [...common, sctListExtension(encodeSctList([encodeSct(sct)]))];
     }

@@ -6,13 +6,20 @@
  * CA issue certificates that verifiers would then reject.
  */
 import { SigilError } from '../../core/errors.js';
-import { sctFromJson, type Sct } from '../pki/sct.js';
+import { sctFromJson, type CtEntry, type Sct } from '../pki/sct.js';
 
 export { ctLogId, verifySct } from '../pki/sct.js';
 
 export interface CtSubmitter {
   /** chain[0] is the precertificate, then its issuer and the rest of the chain, DER. */
   addPreChain(chain: Buffer[]): Promise<Sct>;
+  /**
+   * For a log in the same process as the CA: the CA hands over the entry it built itself (the
+   * poison-free TBS and the issuer key hash), so the log neither re-parses nor re-verifies a
+   * precertificate this process has just signed, and the CA need not re-verify the SCT that
+   * same process made. A log across a network is reached through addPreChain and fully checked.
+   */
+  addTrustedPrecert?(entry: Extract<CtEntry, { type: 'precert' }>, chain: Buffer[]): Promise<Sct>;
 }
 
 export class HttpCtSubmitter implements CtSubmitter {
