@@ -23,8 +23,12 @@ const PEERS = join(REPO_ROOT, '.cache', 'peers');
 const CDXGEN = join(PEERS, 'node_modules', '@cyclonedx', 'cdxgen', 'bin', 'cdxgen.js');
 const BUILD = join(REPO_ROOT, '.cache', 'bench-sigil');
 const SIGIL = join(BUILD, 'src', 'cli', 'sigil.js');
-/** The sbom command alone, as the CLI would run it if src/cli/registry.ts loaded commands lazily. */
-const SBOM_ONLY = join(BUILD, 'sbom-only.mjs');
+/**
+ * The SBOM engine alone (open the source, catalog, write), without the CLI's command modules:
+ * src/cli/registry.ts imports every command eagerly and some of their imports are heavy, so this
+ * separates sigil's scanning cost from its start-up cost.
+ */
+const SBOM_ONLY = join(BUILD, 'sbom-engine.mjs');
 
 interface Measured {
   seconds: number;
@@ -65,9 +69,16 @@ function buildSigil(): void {
   writeFileSync(
     SBOM_ONLY,
     [
-      "import { runCli, processIo } from './src/cli/main.js';",
-      "import { sbomCommand } from './src/cli/commands/sbom.js';",
-      "process.exitCode = await runCli('sigil', [sbomCommand], process.argv.slice(2), processIo());",
+      "import { openSource } from './src/sbom/sources/open.js';",
+      "import { catalogTarget, buildDocument } from './src/sbom/scan.js';",
+      "import { DEFAULT_CATALOGERS } from './src/sbom/catalogers/index.js';",
+      "import { serializeSbom } from './src/sbom/writers/output.js';",
+      'const [, , , source, , format] = process.argv;',
+      "const opened = await openSource(source, { platform: 'linux/amd64' });",
+      'const results = [];',
+      'for (const t of opened.targets) results.push(await catalogTarget(t, { catalogers: DEFAULT_CATALOGERS }));',
+      'opened.close();',
+      'process.stdout.write(serializeSbom(buildDocument(results, { name: source, created: new Date(0) }), format));',
       '',
     ].join('\n'),
   );
@@ -157,14 +168,14 @@ export default async function main(args: string[]): Promise<void> {
       const onlyT = median(only.map((m) => m.seconds));
       const rss = (ms: Measured[]) => fmt(Math.max(...ms.map((m) => m.maxRssMb)), 0);
       let line = `${c.name.padEnd(14)} sigil CLI ${fmt(sigT)} s (median of ${runs}; every command module loaded), ${rss(sig)} MB RSS, recall ${fmt(recall(sigSet, c.truth) * 100, 1)} %, precision ${fmt(precision(sigSet, c.truth) * 100, 1)} %`;
-      line += `\n${''.padEnd(14)} sigil sbom command alone ${fmt(onlyT)} s, ${rss(only)} MB RSS`;
+      line += `\n${''.padEnd(14)} sigil SBOM engine alone ${fmt(onlyT)} s, ${rss(only)} MB RSS`;
       if (!skipCdx) {
         const out = join(work, `${c.type}-cdxgen.json`);
         const cdx = timed(process.execPath, [CDXGEN, ...c.cdx, '-o', out, c.src], { CDXGEN_NO_BANNER: 'true', FETCH_LICENSE: 'false', CDXGEN_TELEMETRY: 'false' }, work);
         const cdxSet = purlSet(JSON.parse(readFileSync(out, 'utf8')) as { components?: PurlComponent[] }, c.type);
         cdxSet.delete(npmRoot);
         line += `\n${''.padEnd(14)} cdxgen ${fmt(cdx.seconds)} s, ${fmt(cdx.maxRssMb, 0)} MB RSS, recall ${fmt(recall(cdxSet, c.truth) * 100, 1)} %, precision ${fmt(precision(cdxSet, c.truth) * 100, 1)} %`;
-        line += `\n${''.padEnd(14)} ratio cdxgen/sigil: ${fmt(cdx.seconds / sigT, 1)}× (CLI), ${fmt(cdx.seconds / onlyT, 1)}× (sbom command alone); goal ≥ 10×`;
+        line += `\n${''.padEnd(14)} ratio cdxgen/sigil: ${fmt(cdx.seconds / sigT, 1)}× (CLI), ${fmt(cdx.seconds / onlyT, 1)}× (engine alone); goal ≥ 10×`;
       }
       rows.push(line);
       console.log(line);

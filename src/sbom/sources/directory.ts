@@ -5,7 +5,7 @@
  * access, so a Go binary costs a few reads of its ELF headers rather than a full read.
  */
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, constants as fsc } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { RandomAccess } from '../catalogers/cataloger.js';
 import type { ViewBuilder } from '../view.js';
 import type { ProgressSink, ScanTarget, SourceInfo } from './source.js';
@@ -91,7 +91,7 @@ export function directoryTarget(dir: string, display?: string): ScanTarget {
       const stack: string[] = [''];
       while (stack.length) {
         const rel = stack.pop()!;
-        const abs = rel ? join(root, rel) : root;
+        const abs = rel ? `${root === '/' ? '' : root}/${rel}` : root;
         let names;
         try {
           names = readdirSync(abs, { withFileTypes: true });
@@ -103,7 +103,7 @@ export function directoryTarget(dir: string, display?: string): ScanTarget {
         const subdirs: string[] = [];
         for (const d of names) {
           const childRel = rel ? `${rel}/${d.name}` : d.name;
-          const childAbs = join(abs, d.name);
+          const childAbs = `${abs}/${d.name}`; // readdir names have no "/": no normalization needed
           if (d.isDirectory()) {
             view.entry({ name: childRel, kind: 'dir', size: 0, mode: 0o755, normalized: true });
             subdirs.push(childRel);
