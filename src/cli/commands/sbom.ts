@@ -49,6 +49,12 @@ function selectedCatalogers(flag: string | undefined): typeof DEFAULT_CATALOGERS
   return DEFAULT_CATALOGERS.filter((c) => names.includes(c.name) || c.name === 'os-release');
 }
 
+function registryTimeoutMs(flags: ParsedFlags): number {
+  const t = Number(str(flags, 'registry-timeout') ?? '30');
+  if (!Number.isFinite(t) || t <= 0) throw new SigilError('USAGE', '--registry-timeout must be a positive number of seconds');
+  return t * 1000;
+}
+
 /** Registry host of a `registry:`/reference SOURCE, for --allow-insecure-registry. */
 function registryOf(source: string): string {
   try {
@@ -134,7 +140,11 @@ export const sbomCommand: Command = {
     const progress: ProgressSink = bar ?? NO_PROGRESS;
     const opened = await openSource(source, {
       platform: str(flags, 'platform') ?? hostPlatform(),
-      registry: { env: io.env, insecureRegistries: flags['allow-insecure-registry'] === true ? [registryOf(source)] : [] },
+      registry: {
+        env: io.env,
+        timeoutMs: registryTimeoutMs(flags),
+        insecureRegistries: flags['allow-insecure-registry'] === true ? [registryOf(source)] : [],
+      },
     });
     const results: CatalogResult[] = [];
     try {
