@@ -8,6 +8,7 @@
  * The CA hands precertificates to the CT log in-process (same code path as add-pre-chain, minus
  * the HTTP hop); everything else is reached over HTTP exactly as a client would.
  */
+import { get as httpGet } from 'node:http';
 import type { ScryptParams } from '../crypto/cosign-key.js';
 import { SigilError } from '../core/errors.js';
 import { CertificateAuthority } from './ca/authority.js';
@@ -77,15 +78,16 @@ function caConfigFor(state: StateDir, devIssuerUrl: string): CaConfig {
   return config;
 }
 
-async function expectOk(url: string): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  } catch (e) {
-    throw new SigilError('NETWORK', `self-check of ${url} failed: ${(e as Error).message}`, { cause: e });
-  }
-  if (!res.ok) throw new SigilError('NETWORK', `self-check of ${url} answered HTTP ${res.status}`);
-  await res.arrayBuffer();
+/** GET over a fresh connection (no pooled socket that may belong to an earlier run on the same port). */
+function expectOk(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new SigilError('NETWORK', `self-check of ${url} answered HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', (e) => reject(new SigilError('NETWORK', `self-check of ${url} failed: ${e.message}`, { cause: e })));
+  });
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {

@@ -123,3 +123,35 @@ describe('keyless signing against sigil up', () => {
     await assert.rejects(session(expired), (e: Error & { code?: string }) => e.code === 'UNAUTHORIZED' && /expired/.test(e.message));
   });
 });
+
+describe('sigil up restarted on the same state directory', () => {
+  test('keys, CA chain and logs are reused: a bundle signed before the restart verifies with the trusted root written after it', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-restart-'));
+    try {
+      const first = await startTestStack({ stateDir: dir });
+      const port = Number(new URL(first.url).port);
+      const services = servicesFromSigningConfig(parseSigningConfig(readFileSync(first.signingConfigPath)));
+      const session = await beginKeyless({ token: await first.oidc.mint(), caUrl: services.caUrl, tlog: services.tlogs[0]!, tsaUrls: services.tsaUrls });
+      const artifact = Buffer.from('before restart\n');
+      const signed = await keylessSignBlob(artifact, session);
+      const rootBefore = readFileSync(first.trustedRootPath, 'utf8');
+      await first.close();
+
+      const second = await startTestStack({ stateDir: dir, port });
+      try {
+        assert.equal(readFileSync(second.trustedRootPath, 'utf8'), rootBefore, 'same keys, chains and validity windows');
+        const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(second.trustedRootPath, 'utf8')));
+        const policy = { identity: { subjectAlternativeName: { exact: 'dev@sigil.local' }, issuer: { exact: second.urls.oidc } } };
+        await verify(signed.json, { bytes: artifact }, policy, { root });
+        assert.ok(second.ctLog.size >= 1, 'the CT log kept its entries');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
