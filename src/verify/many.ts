@@ -131,12 +131,21 @@ export class VerifyPool {
     const out = new Array<VerifyOutcome>(jobs.length);
     let next = 0;
     const chunk = Math.max(1, Math.min(CHUNK, Math.ceil(jobs.length / (this.threads * 4))));
+    const take = (w: Worker): Promise<void> | undefined => {
+      if (next >= jobs.length) return undefined;
+      const start = next;
+      next = Math.min(jobs.length, next + chunk);
+      return this.send(w, jobs.slice(start, next)).then((results) => results.forEach((r, i) => (out[start + i] = r)));
+    };
+    // Two chunks in flight per thread: the next one is already queued in the worker while the
+    // main thread takes in the previous results, so a worker never waits for the round trip.
     const drive = async (w: Worker): Promise<void> => {
-      while (next < jobs.length) {
-        const start = next;
-        next = Math.min(jobs.length, next + chunk);
-        const results = await this.send(w, jobs.slice(start, next));
-        results.forEach((r, i) => (out[start + i] = r));
+      let current = take(w);
+      let queued = take(w);
+      while (current) {
+        await current;
+        current = queued;
+        queued = take(w);
       }
     };
     await Promise.all(this.workers.map(drive));
