@@ -40,6 +40,12 @@ export interface Command {
   run(flags: ParsedFlags, positionals: string[], io: Io): Promise<number>;
 }
 
+/** A command known by its path, imported only when it is run (or when the full help list is printed). */
+export interface CommandEntry {
+  path: string[];
+  load: () => Promise<Command>;
+}
+
 export const EXIT_OK = 0;
 export const EXIT_VERIFY_FAILED = 1;
 export const EXIT_USAGE = 2;

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isSigilError } from '../core/errors.js';
-import { EXIT_OK, EXIT_USAGE, EXIT_VERIFY_FAILED, type Command, type Io, type ParsedFlags } from './command.js';
+import { EXIT_OK, EXIT_USAGE, EXIT_VERIFY_FAILED, type Command, type CommandEntry, type Io, type ParsedFlags } from './command.js';
 
 export function formatHelp(prog: string, cmd: Command): string {
   const lines = [`Usage: ${prog} ${cmd.path.join(' ')}${Object.keys(cmd.flags).length ? ' [flags]' : ''}${cmd.args ? ' ' + cmd.args : ''}`, '', cmd.summary, ''];
@@ -30,17 +30,23 @@ export function formatCommandList(prog: string, commands: Command[]): string {
   return lines.join('\n') + '\n';
 }
 
-function findCommand(commands: Command[], argv: string[]): { cmd: Command; rest: string[] } | undefined {
-  let best: Command | undefined;
+type AnyCommand = Command | CommandEntry;
+
+async function loadCommand(c: AnyCommand): Promise<Command> {
+  return 'run' in c ? c : c.load();
+}
+
+function findCommand<C extends AnyCommand>(commands: C[], argv: string[]): { cmd: C; rest: string[] } | undefined {
+  let best: C | undefined;
   for (const c of commands) {
     if (c.path.every((w, i) => argv[i] === w) && (!best || c.path.length > best.path.length)) best = c;
   }
   return best ? { cmd: best, rest: argv.slice(best.path.length) } : undefined;
 }
 
-export async function runCli(prog: string, commands: Command[], argv: string[], io: Io): Promise<number> {
+export async function runCli(prog: string, commands: AnyCommand[], argv: string[], io: Io): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.stdout.write(formatCommandList(prog, commands));
+    io.stdout.write(formatCommandList(prog, await Promise.all(commands.map(loadCommand))));
     return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
   }
   if (argv[0] === '--version' || argv[0] === 'version') {
@@ -52,7 +58,8 @@ export async function runCli(prog: string, commands: Command[], argv: string[], 
     io.stderr.write(`${prog}: unknown command '${argv.join(' ')}'. Run '${prog} --help' for the list.\n`);
     return EXIT_USAGE;
   }
-  const { cmd, rest } = found;
+  const { rest } = found;
+  const cmd = await loadCommand(found.cmd);
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(formatHelp(prog, cmd));
     return EXIT_OK;

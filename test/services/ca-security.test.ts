@@ -22,7 +22,7 @@ import { clientKey, postJson, signingCertBody, startTestStack } from '../helpers
 
 type TestStack = Awaited<ReturnType<typeof startTestStack>>;
 
-async function startIssuer(identity = { subject: 'someone', email: 'someone@example.com' }): Promise<{ issuer: DevOidcIssuer; server: RunningServer }> {
+async function startIssuer(identity: { subject: string; email?: string } = { subject: 'someone', email: 'someone@example.com' }): Promise<{ issuer: DevOidcIssuer; server: RunningServer }> {
   // The issuer URL contains the port, known only once the server listens.
   const holder: { issuer?: DevOidcIssuer } = {};
   const server = await listen((req, res) => devOidcHandler(holder.issuer!)(req, res), 0);

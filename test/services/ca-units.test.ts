@@ -58,7 +58,7 @@ test('client public keys: canonical P-256 fast path equals the general path; oth
   assert.throws(() => verifyChallengeSignature(fast, 'hello', Buffer.from('3006020101020101', 'hex')), code('SIGNATURE_INVALID'));
   // A point off the curve in the canonical layout is refused, not certified.
   const offCurve = Buffer.from(fast.spki);
-  offCurve[offCurve.length - 1] ^= 1;
+  offCurve[offCurve.length - 1]! ^= 1;
   assert.throws(() => verifyChallengeSignature(parseClientPublicKey(offCurve), 'hello', sign('sha256', Buffer.from('hello'), privateKey)), (e: Error & { code?: string }) => e.code === 'KEY_MALFORMED' || e.code === 'SIGNATURE_INVALID');
   const ed = generateKeyPairSync('ed25519');
   const edKey = parseClientPublicKey(ed.publicKey.export({ type: 'spki', format: 'pem' }) as string);

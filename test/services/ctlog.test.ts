@@ -70,7 +70,7 @@ describe('CT log (RFC 6962)', () => {
     const sct = sctFromJson(json);
     const entry = log.validator.precertEntry([pre, ...inter.chain]);
     verifySct(sct, entry, logSigner.publicKey);
-    assert.equal(entry.type === 'precert' && entry.issuerKeyHash.equals(createHash('sha256').update(spkiOf(inter.signer as LocalSigner)).digest()), true);
+    assert.equal(entry.type === 'precert' && Buffer.from(entry.issuerKeyHash).equals(createHash('sha256').update(spkiOf(inter.signer as LocalSigner)).digest()), true);
 
     for (let i = 0; i < 4; i++) assert.equal((await add('add-pre-chain', [await precert(inter), ...inter.chain])).status, 200);
     const sth = (await (await fetch(`${server.url}/ct/v1/get-sth`)).json()) as { tree_size: number; timestamp: number; sha256_root_hash: string; tree_head_signature: string };

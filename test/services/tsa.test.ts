@@ -68,7 +68,7 @@ describe('TSA (RFC 3161 over HTTP)', () => {
   });
 
   async function post(body: Buffer, type = 'application/timestamp-query'): Promise<{ status: number; type: string; body: Buffer }> {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()) };
   }
 
@@ -99,8 +99,8 @@ describe('TSA (RFC 3161 over HTTP)', () => {
     const chain = tsa.chain.map((c) => Certificate.fromDer(c));
     const genTime = verifyTimestampToken(res.body, signature, [{ certChain: chain, validFor: { start: new Date(0) } }]);
     assert.ok(Math.abs(genTime.getTime() - Date.now()) < 5000);
-    const ts = RFC3161Timestamp.parse(res.body);
-    ts.verify(signature, chain[0]!.publicKey);
+    const ts = RFC3161Timestamp.parse(Buffer.from(res.body) as Buffer<ArrayBuffer>);
+    ts.verify(Buffer.from(signature), chain[0]!.publicKey);
     assert.equal(ts.signingTime.getTime(), genTime.getTime());
     assert.throws(() => verifyTimestampToken(res.body, Buffer.from('other'), [{ certChain: chain, validFor: { start: new Date(0) } }]), { code: 'TIMESTAMP_INVALID' });
   });
