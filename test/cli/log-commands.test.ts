@@ -5,7 +5,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,19 +17,7 @@ import { TransparencyLog } from '../../src/services/log/log.js';
 import { serveLog } from '../../src/services/log/server.js';
 import type { RunningServer } from '../../src/services/http.js';
 import { LogClient, hashedRekordRequestV2, type TlogEntryJson } from '../../src/sign/log-client.js';
-import { runCli } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/registry.js';
-
-class Capture extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
+import { runSigil, type CliResult } from '../helpers/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sigil-log-cli-'));
 const env = { SIGIL_PASSWORD: 'log-pw' };
@@ -38,11 +25,8 @@ const servers: { log: TransparencyLog; server: RunningServer }[] = [];
 const artifactKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const spki = artifactKey.publicKey.export({ type: 'spki', format: 'der' });
 
-async function sigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli('sigil', commands, args, { stdout, stderr, env, cwd: dir });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+async function sigil(args: string[]): Promise<CliResult> {
+  return runSigil(args, env, { cwd: dir });
 }
 
 async function startLog(db: string): Promise<{ log: TransparencyLog; server: RunningServer }> {

@@ -8,23 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { runCli } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/registry.js';
+import { runSigil, type CliResult } from '../helpers/cli-run.js';
 import { startTestStack } from '../helpers/keyless.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushTinyImage } from '../helpers/images.js';
-
-class Capture extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
 
 type TestStack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: TestStack;
@@ -32,11 +19,8 @@ let reg: TestRegistry;
 let dir: string;
 let images: { ref: string; digest: string }[];
 
-async function sigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli('sigil', commands, args, { stdout, stderr, env: { HOME: '/nonexistent' }, cwd: dir });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+async function sigil(...args: string[]): Promise<CliResult> {
+  return runSigil(args, { HOME: '/nonexistent' }, { cwd: dir });
 }
 
 before(async () => {

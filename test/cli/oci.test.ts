@@ -11,28 +11,15 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { LocalSigner } from '../../src/crypto/local-signer.js';
 import { SqliteLogStore } from '../../src/services/storage/sqlite-log-store.js';
 import { TransparencyLog } from '../../src/services/log/log.js';
 import { serveLog } from '../../src/services/log/server.js';
 import type { RunningServer } from '../../src/services/http.js';
 import { LogClient } from '../../src/sign/log-client.js';
-import { runCli } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/registry.js';
+import { runSigil, type CliResult } from '../helpers/cli-run.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushMultiArchIndex, pushTinyImage } from '../helpers/images.js';
-
-class Capture extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
 
 let dir: string;
 let reg: TestRegistry;
@@ -43,11 +30,8 @@ let unsigned: { ref: string; digest: string };
 const logKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const env = { SIGIL_PASSWORD: 'pw', HOME: '/nonexistent' };
 
-async function sigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli('sigil', commands, args, { stdout, stderr, env, cwd: dir });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+async function sigil(...args: string[]): Promise<CliResult> {
+  return runSigil(args, env, { cwd: dir });
 }
 
 before(async () => {

@@ -1,49 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync, readdirSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { runCli } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/registry.js';
+import { runSigil, type CliResult } from '../helpers/cli-run.js';
 import { encryptCosignKey } from '../../src/crypto/cosign-key.js';
 import { generateKeyPair, exportPrivateKeyPem, exportPublicKeyPem } from '../../src/crypto/keys.js';
 import { parseBundle } from '../../src/formats/bundle.js';
 
-class Capture extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function sigil(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}, answers?: string[]): Promise<Run> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const queue = answers ? [...answers] : undefined;
-  const code = await runCli('sigil', commands, args, {
-    stdout,
-    stderr,
-    env,
-    cwd,
-    ...(queue ? { prompt: async () => queue.shift() ?? '' } : {}),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+async function sigil(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}, answers?: string[]): Promise<CliResult> {
+  return runSigil(args, env, { cwd, ...(answers ? { answers } : {}) });
 }
 
 /** Exit 2 with one line naming the cause, and no stack trace. */
-function badInput(r: Run, cause: RegExp): void {
+function badInput(r: CliResult, cause: RegExp): void {
   assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
   assert.match(r.stderr, cause);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

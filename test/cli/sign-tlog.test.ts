@@ -5,7 +5,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,19 +15,7 @@ import { TransparencyLog } from '../../src/services/log/log.js';
 import { serveLog } from '../../src/services/log/server.js';
 import type { RunningServer } from '../../src/services/http.js';
 import { LogClient } from '../../src/sign/log-client.js';
-import { runCli } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/registry.js';
-
-class Capture extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
+import { runSigil, type CliResult } from '../helpers/cli-run.js';
 
 let dir: string;
 let log: TransparencyLog;
@@ -36,11 +23,8 @@ let server: RunningServer;
 const logKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const env = { SIGIL_PASSWORD: 'pw' };
 
-async function sigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli('sigil', commands, args, { stdout, stderr, env, cwd: dir });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+async function sigil(args: string[]): Promise<CliResult> {
+  return runSigil(args, env, { cwd: dir });
 }
 
 before(async () => {

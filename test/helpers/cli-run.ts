@@ -9,7 +9,8 @@ export interface CliResult {
   stderr: string;
 }
 
-class Capture extends Writable {
+/** A Writable that keeps what is written, for asserting on a command's output. */
+export class Capture extends Writable {
   chunks: Buffer[] = [];
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
     this.chunks.push(Buffer.from(chunk));
@@ -20,9 +21,23 @@ class Capture extends Writable {
   }
 }
 
-export async function runSigil(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export interface RunOptions {
+  /** Working directory the command sees (default: the test process's). */
+  cwd?: string;
+  /** Answers to interactive prompts, in order; without it the command has no terminal. */
+  answers?: string[];
+}
+
+export async function runSigil(args: string[], env: NodeJS.ProcessEnv = {}, options: RunOptions = {}): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runCli('sigil', commands, args, { stdout, stderr, env: { ...env }, cwd: process.cwd() });
+  const queue = options.answers ? [...options.answers] : undefined;
+  const code = await runCli('sigil', commands, args, {
+    stdout,
+    stderr,
+    env: { ...env },
+    cwd: options.cwd ?? process.cwd(),
+    ...(queue ? { prompt: async () => queue.shift() ?? '' } : {}),
+  });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }

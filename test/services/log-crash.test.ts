@@ -11,38 +11,22 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { leafHash } from '../../src/merkle/hash.js';
 import { verifyConsistency } from '../../src/merkle/proof.js';
 import { parseSignedNote, verifySignedNote, noteVerifierKey } from '../../src/formats/checkpoint.js';
 import { importPublicKey } from '../../src/crypto/keys.js';
 import { hashedRekordRequestV2, type TlogEntryJson } from '../../src/sign/log-client.js';
-import { runCli } from '../../src/cli/main.js';
-import { commands } from '../../src/cli/registry.js';
+import { runSigil, type CliResult } from '../helpers/cli-run.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/postgres.js';
 import { readFileSync } from 'node:fs';
-
-class Capture extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sigil-log-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const env = { ...process.env, SIGIL_PASSWORD: 'crash-test' };
 
-async function sigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await runCli('sigil', commands, args, { stdout, stderr, env, cwd: dir });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+async function sigil(args: string[]): Promise<CliResult> {
+  return runSigil(args, env, { cwd: dir });
 }
 
 function startServer(port: number): Promise<{ child: ChildProcess; url: string }> {
