@@ -3,15 +3,11 @@
  * writes P.key (encrypted in cosign's format, mode 0600) and P.pub, and prints the log ID a
  * trusted root lists for this key (for Ed25519 it depends on the origin, so give --origin).
  */
-import { existsSync, rmSync } from 'node:fs';
 import { SigilError } from '../../core/errors.js';
-import { exportPublicKeyPem, generateKeyPair } from '../../crypto/keys.js';
-import { encryptCosignKey } from '../../crypto/cosign-key.js';
 import { noteKeyId } from '../../formats/checkpoint.js';
 import { EXIT_OK, type Command } from '../command.js';
 import { outputFlag } from '../options.js';
-import { resolveIn, writeFileAtomic } from '../files.js';
-import { readPassword } from '../password.js';
+import { writeNewKeyPair } from '../key-files.js';
 import { stringFlag } from '../signing-key.js';
 
 export const logKeygenCommand: Command = {
@@ -30,22 +26,8 @@ export const logKeygenCommand: Command = {
     const alg = stringFlag(flags, 'algorithm') ?? 'ecdsa-p256';
     if (alg !== 'ecdsa-p256' && alg !== 'ed25519') throw new SigilError('USAGE', `--algorithm ${alg} cannot sign checkpoints`, { hint: 'use ecdsa-p256 or ed25519' });
     const prefix = stringFlag(flags, 'output-key-prefix') ?? 'log';
-    const keyPath = resolveIn(io, `${prefix}.key`);
-    const pubPath = resolveIn(io, `${prefix}.pub`);
-    const force = flags.force === true;
-    for (const p of [keyPath, pubPath]) {
-      if (!force && existsSync(p)) throw new SigilError('CONFLICT', `${p} already exists; refusing to overwrite it`, { hint: 'pass --force or choose another --output-key-prefix' });
-    }
     const origin = stringFlag(flags, 'origin');
-    const password = await readPassword(io, { prompt: 'Enter password for the log key: ', confirm: true });
-    const { privateKey, publicKey } = generateKeyPair(alg);
-    writeFileAtomic(keyPath, encryptCosignKey(privateKey, password), { mode: 0o600, overwrite: force });
-    try {
-      writeFileAtomic(pubPath, exportPublicKeyPem(publicKey), { mode: 0o644, overwrite: force });
-    } catch (e) {
-      rmSync(keyPath, { force: true });
-      throw e;
-    }
+    const { keyPath, pubPath, publicKey } = await writeNewKeyPair(io, { prefix, algorithm: alg, force: flags.force === true, passwordPrompt: 'Enter password for the log key: ' });
     // ECDSA log IDs are SHA-256 of the key alone; Ed25519 (C2SP) IDs also cover the origin.
     const logId = alg === 'ecdsa-p256' || origin ? noteKeyId(origin ?? 'unused', publicKey).toString('hex') : undefined;
     if (flags.output === 'json') {
