@@ -5,19 +5,19 @@
  * Writes go to a temporary file that is renamed into place: a crash never leaves half a key.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SigilError } from '../../core/errors.js';
+import { writeFileAtomic as writeAtomic } from '../../core/atomic-file.js';
 import { decodePemBlocks, encodePem } from '../../core/pem.js';
 import { encryptCosignKey, type ScryptParams } from '../../crypto/cosign-key.js';
 import { generateKeyPair, importPrivateKey, type KeyAlgorithm } from '../../crypto/keys.js';
 import { LocalSigner } from '../../crypto/local-signer.js';
 
+/** Creates the parent directory, then replaces `path` atomically (src/core/atomic-file.ts). */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
+  writeAtomic(path, data, { mode });
 }
 
 export interface KeyFileOptions {
