@@ -124,12 +124,30 @@ function renderNode(n: SpdxNode, parent?: 'and' | 'or'): string {
   return parent && parent !== n.conjunction ? `(${s})` : s;
 }
 
+// Both lookups are pure and a tree repeats few distinct license strings (460 npm packages use ~20),
+// so they are memoized: spdx-correct's candidate search was 20 ms of a 0.35 s node-project scan.
+const parsedMemo = new Map<string, string | undefined>();
+const correctedMemo = new Map<string, string | null>();
+
 function tryParse(text: string): string | undefined {
+  if (parsedMemo.has(text)) return parsedMemo.get(text);
+  let out: string | undefined;
   try {
-    return renderNode(parse(text));
+    out = renderNode(parse(text));
   } catch {
-    return undefined;
+    out = undefined;
   }
+  parsedMemo.set(text, out);
+  return out;
+}
+
+function corrected(text: string): string | null {
+  let out = correctedMemo.get(text);
+  if (out === undefined) {
+    out = correct(text);
+    correctedMemo.set(text, out);
+  }
+  return out;
 }
 
 /** Exceptions as DEP-5 files name them ("GPL-3+ with Bison exception") → SPDX exception ids. */
@@ -166,7 +184,7 @@ function atom(raw: string, refs: Map<string, ExtractedLicense>): string {
     const id = `${fam[1]!.toUpperCase()}-${ver}-${fam[3] ? 'or-later' : 'only'}`;
     if (tryParse(id)) return id;
   }
-  const fixed = correct(text);
+  const fixed = corrected(text);
   // spdx-correct guesses a version for bare names ("BSD" → BSD-2-Clause, "Artistic" → 2.0);
   // a license must not gain a version the package never stated.
   if (fixed && (/\d/.test(text) || !/\d/.test(fixed))) return fixed;
