@@ -119,4 +119,8 @@ export default async function main(args: string[]): Promise<void> {
   console.log(`ratio sigil/ceiling (wall clock): ${perRound('sigil', 'ceiling', 'wall').toFixed(2)}`);
   console.log(`ratio sigil/sigstore-js: ${perRound('sigil', 'sigstore-js', 'cpu').toFixed(2)}`);
   console.log(`ratio sigil/ceiling: ${perRound('sigil', 'ceiling', 'cpu').toFixed(2)}`);
+  // Last line, the issue-2 goal figure (>= 1.8): verifyMany with one worker per core against the
+  // single-thread verifySync rate of this same run (wall clock both).
+  const widest = pools[2] ?? pools[1]!;
+  console.log(`ratio verifyMany/single-thread: ${(widest / m('sigil', 'wall')).toFixed(2)}`);
 }
