@@ -11,19 +11,11 @@ import { SigilError } from '../core/errors.js';
 import { parseSigningConfig } from '../formats/signing-config.js';
 import { beginKeyless, servicesFromSigningConfig, type KeylessServices, type KeylessSession } from '../sign/keyless.js';
 import { obtainIdentityToken } from '../sign/keyless/token.js';
-import { DEFAULT_STATE_DIR } from '../services/state.js';
-import type { Flags, Io, ParsedFlags } from './command.js';
+import { DEFAULT_STATE_DIR } from '../services/defaults.js';
+import type { Io, ParsedFlags } from './command.js';
 import { tlogFromFlags } from './signing-key.js';
 
-export const keylessFlags: Flags = {
-  keyless: { type: 'boolean', description: 'sign with a short-lived certificate for your OIDC identity instead of a key' },
-  'identity-token': { type: 'string', description: 'OIDC ID token for --keyless (else SIGIL_IDENTITY_TOKEN, GitHub Actions, or a browser login)', value: 'TOKEN' },
-  'signing-config': { type: 'string', description: `Sigstore signing_config.json naming CA, log and TSA (default ${DEFAULT_STATE_DIR}/signing_config.json when present)`, value: 'FILE' },
-  'fulcio-url': { type: 'string', description: 'CA (Fulcio v2 API) for --keyless, overriding the signing config', value: 'URL' },
-  'timestamp-server-url': { type: 'string', description: 'RFC 3161 timestamp authority, overriding the signing config', value: 'URL' },
-  'oidc-issuer': { type: 'string', description: 'OIDC issuer for the browser login, overriding the signing config', value: 'URL' },
-  'oidc-client-id': { type: 'string', description: 'OAuth client ID for the browser login', value: 'ID', default: 'sigstore' },
-};
+export { keylessFlags } from './keyless-flags.js';
 
 function str(flags: ParsedFlags, name: string): string | undefined {
   const v = flags[name];

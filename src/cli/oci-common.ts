@@ -7,33 +7,11 @@ import { SigilError } from '../core/errors.js';
 import { RegistryClient } from '../oci/client.js';
 import { parseReference, type ImageReference } from '../oci/reference.js';
 import type { ImageProducer, TagSchemeMode } from '../oci/sign-image.js';
-import { keylessFlags, keylessSessionFromFlags } from './keyless-options.js';
-import type { Flags, Io, ParsedFlags } from './command.js';
+import { keylessSessionFromFlags } from './keyless-options.js';
+import type { Io, ParsedFlags } from './command.js';
 import { loadSigner, stringFlag, tlogFromFlags } from './signing-key.js';
-import { keyFlag, tlogUploadFlags } from './options.js';
 
-export const registryFlags: Flags = {
-  'allow-insecure-registry': {
-    type: 'boolean',
-    description: 'allow plain HTTP or unverified TLS to the image registry (always allowed for localhost and 127.0.0.0/8)',
-  },
-  'registry-timeout': { type: 'string', description: 'seconds without an answer before a registry request fails', value: 'SECONDS', default: '30' },
-};
-
-export const annotationFlag: Flags = {
-  annotations: { type: 'string', short: 'a', multiple: true, description: 'annotation KEY=VALUE (sign: signed into the payload; verify: required)', value: 'KEY=VALUE' },
-};
-
-export const tagSchemeFlags: Flags = {
-  'tag-scheme': { type: 'boolean', description: "also write cosign's sha256-<hex>.sig/.att/.sbom tags (default: only when the registry has no referrers API)" },
-  'referrers-only': { type: 'boolean', description: 'never write the cosign tags, only OCI 1.1 referrers' },
-};
-
-export const producerFlags: Flags = {
-  ...keyFlag,
-  ...keylessFlags,
-  ...tlogUploadFlags,
-};
+export { registryFlags, annotationFlag, tagSchemeFlags, producerFlags } from './oci-flags.js';
 
 function list(flags: ParsedFlags, name: string): string[] {
   const v = flags[name];

@@ -23,7 +23,8 @@ import { OID } from './pki/certificate-builder.js';
 import { IssuingAuthority, certificateParts, createLeafCertificate, createRootCertificate, createSubordinateCertificate } from './pki/issuer.js';
 import { loadOrCreateSigner, readCertificateChain, stateKeyPassword, writeCertificateChain, writeFileAtomic } from './pki/key-store.js';
 
-export const DEFAULT_STATE_DIR = '.sigil';
+import { DEFAULT_STATE_DIR } from './defaults.js';
+export { DEFAULT_STATE_DIR };
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
 export class StateDir {

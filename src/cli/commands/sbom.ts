@@ -15,8 +15,8 @@ import { SBOM_FORMATS, serializeSbom, writeFileAtomic, type SbomFormat } from '.
 import { hostPlatform } from '../../sbom/sources/platform.js';
 import { ProgressBar } from '../progress-bar.js';
 import { sha256 } from '../../core/digest.js';
-import { parseImages, producerFlags, producerFromFlags, registryClient, registryFlags, tagSchemeFlags, tagSchemeMode, warnTag } from '../oci-common.js';
-import { attachSbom, resolveTargets, type AttachSbomResult } from '../../oci/sign-image.js';
+import { producerFlags, registryFlags, tagSchemeFlags } from '../oci-flags.js';
+import type { AttachSbomResult } from '../../oci/sign-image.js';
 import { CYCLONEDX_JSON, SPDX_JSON } from '../../oci/media-types.js';
 import { SPDX_PREDICATE_TYPE } from '../../formats/spdx.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../../formats/cyclonedx.js';
@@ -81,6 +81,9 @@ export interface SbomSummary {
  * with the tag scheme, cosign's `.sbom` tag), attested when a key or keyless identity is given.
  */
 async function attach(io: Io, flags: ParsedFlags, image: string, text: string, format: SbomFormat): Promise<AttachSbomResult> {
+  // Loaded only when --attach is given: the registry client and the signing stack.
+  const { parseImages, producerFromFlags, registryClient, tagSchemeMode, warnTag } = await import('../oci-common.js');
+  const { attachSbom, resolveTargets } = await import('../../oci/sign-image.js');
   const images = parseImages([image]);
   const producer = str(flags, 'key') || flags.keyless === true ? await producerFromFlags(io, flags) : undefined;
   const client = registryClient(io, flags, images);
