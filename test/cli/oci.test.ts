@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +16,10 @@ import { SqliteLogStore } from '../../src/services/storage/sqlite-log-store.js';
 import { TransparencyLog } from '../../src/services/log/log.js';
 import { serveLog } from '../../src/services/log/server.js';
 import type { RunningServer } from '../../src/services/http.js';
-import { LogClient } from '../../src/sign/log-client.js';
 import { runSigil, type CliResult } from '../helpers/cli-run.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushMultiArchIndex, pushTinyImage } from '../helpers/images.js';
+import { addUnrelatedEntry, logOnlyTrustedRoot } from '../helpers/log-fixture.js';
 
 let dir: string;
 let reg: TestRegistry;
@@ -41,25 +41,9 @@ before(async () => {
   server = await serveLog(log, 0);
   writeFileSync(
     join(dir, 'trusted_root.json'),
-    JSON.stringify({
-      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-      tlogs: [
-        {
-          baseUrl: 'https://sigil.test',
-          hashAlgorithm: 'SHA2_256',
-          publicKey: { rawBytes: logKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-          logId: { keyId: log.logId.toString('base64') },
-        },
-      ],
-      certificateAuthorities: [],
-      ctlogs: [],
-      timestampAuthorities: [],
-    }),
+    JSON.stringify(logOnlyTrustedRoot(logKey.publicKey, log.logId)),
   );
-  // Log index 0 would serialise without a logIndex field (see test/cli/sign-tlog.test.ts); take it.
-  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const data = Buffer.from('index zero');
-  await new LogClient({ url: server.url }).upload('hashedrekord', { digestAlgorithm: 'sha256', digest: createHash('sha256').update(data).digest(), signature: sign('sha256', data, other.privateKey), publicKey: other.publicKey });
+  await addUnrelatedEntry(server.url);
   assert.equal((await sigil('generate-key-pair')).code, 0);
   writeFileSync(join(dir, 'other.pub'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(join(dir, 'provenance.json'), JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build' }, runDetails: { builder: { id: 'https://example.com/ci' } } }));

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,8 @@ import { SqliteLogStore } from '../../src/services/storage/sqlite-log-store.js';
 import { TransparencyLog } from '../../src/services/log/log.js';
 import { serveLog } from '../../src/services/log/server.js';
 import type { RunningServer } from '../../src/services/http.js';
-import { LogClient } from '../../src/sign/log-client.js';
 import { runSigil, type CliResult } from '../helpers/cli-run.js';
+import { addUnrelatedEntry, logOnlyTrustedRoot } from '../helpers/log-fixture.js';
 
 let dir: string;
 let log: TransparencyLog;
@@ -31,36 +31,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-sign-tlog-'));
   log = await TransparencyLog.open({ store: SqliteLogStore.open(join(dir, 'log.db')), signer: new LocalSigner(logKey.privateKey), origin: 'sigil.test' });
   server = await serveLog(log, 0);
-  // The checkpoint key name is the trusted root's baseUrl host, as for Rekor v2: it must be the log's origin.
-  const trustedRoot = {
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [
-      {
-        baseUrl: 'https://sigil.test',
-        hashAlgorithm: 'SHA2_256',
-        publicKey: { rawBytes: logKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-        logId: { keyId: log.logId.toString('base64') },
-      },
-    ],
-    certificateAuthorities: [],
-    ctlogs: [],
-    timestampAuthorities: [],
-  };
+  const trustedRoot = logOnlyTrustedRoot(logKey.publicKey, log.logId);
   writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(trustedRoot));
   writeFileSync(join(dir, 'app.tgz'), 'release bits');
   writeFileSync(join(dir, 'pred.json'), JSON.stringify({ buildDefinition: { buildType: 'https://example/b' } }));
   assert.equal((await sigil(['generate-key-pair'])).code, 0);
-  // Index 0 is taken by an unrelated entry through the log client: a v0.3 bundle for index 0 has
-  // no logIndex field (protobuf JSON omits zero values) and formats/bundle currently rejects
-  // that (reported to the verifier's owner); the tests below are about the signing flow.
-  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const data = Buffer.from('index zero');
-  await new LogClient({ url: server.url }).upload('hashedrekord', {
-    digestAlgorithm: 'sha256',
-    digest: createHash('sha256').update(data).digest(),
-    signature: sign('sha256', data, other.privateKey),
-    publicKey: other.publicKey,
-  });
+  await addUnrelatedEntry(server.url);
 });
 
 after(async () => {

@@ -108,6 +108,20 @@ test('malformed fields name their JSON path: numbers, hashes, base64, types', ()
   assert.doesNotThrow(() => parseBundle(JSON.stringify(wrapped)));
 });
 
+test('a missing logIndex is proto3 JSON for 0: the first entry of a log parses and serializes without the field', () => {
+  const b = caseBundle('happy-path-v0.3');
+  const entry = b.verificationMaterial.tlogEntries[0];
+  delete entry.logIndex;
+  delete entry.inclusionProof.logIndex;
+  const parsed = bundleFromJSON(b).bundle;
+  assert.equal(parsed.verificationMaterial.tlogEntries[0]!.logIndex, '0');
+  assert.equal(parsed.verificationMaterial.tlogEntries[0]!.inclusionProof!.logIndex, '0');
+  const out = JSON.parse(serializeBundle(parsed)) as Json;
+  assert.equal(out.verificationMaterial.tlogEntries[0].logIndex ?? '0', '0');
+  // A negative index is still refused (conformance bundle-negative-log-index_fail).
+  rejects(() => bundleFromJSON({ ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: [{ ...entry, logIndex: '-1' }] } }), 'BUNDLE_MALFORMED', /logIndex must be at least 0/);
+});
+
 test('v0.3 serialization round-trips and converts a v0.2 chain to its leaf certificate', () => {
   for (const name of ['happy-path-v0.3', 'happy-path-intoto-in-dsse-v3', 'rekor2-happy-path', 'managed-key-happy-path']) {
     const parsed = parseBundle(JSON.stringify(caseBundle(name)));

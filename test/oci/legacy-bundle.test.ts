@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { verify } from '../../src/verify/verify.js';
 import { layerAnnotationsFromBundle, legacyLayerToBundle } from '../../src/oci/legacy-bundle.js';
 import { buildSimpleSigningPayload } from '../../src/oci/simple-signing.js';
 import { ANNOTATION_BUNDLE, ANNOTATION_SIGIL_BUNDLE, ANNOTATION_SIGNATURE, COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE } from '../../src/oci/media-types.js';
+import { addUnrelatedEntry, logOnlyTrustedRoot } from '../helpers/log-fixture.js';
 
 let dir: string;
 let log: TransparencyLog;
@@ -39,24 +40,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-legacy-'));
   log = await TransparencyLog.open({ store: SqliteLogStore.open(join(dir, 'log.db')), signer: new LocalSigner(logKey.privateKey), origin: 'sigil.test' });
   server = await serveLog(log, 0);
-  root = TrustedRoot.fromJSON({
-    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: [
-      {
-        baseUrl: 'https://sigil.test',
-        hashAlgorithm: 'SHA2_256',
-        publicKey: { rawBytes: logKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-        logId: { keyId: log.logId.toString('base64') },
-      },
-    ],
-    certificateAuthorities: [],
-    ctlogs: [],
-    timestampAuthorities: [],
-  });
-  // Take log index 0 (see test/cli/sign-tlog.test.ts).
-  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const data = Buffer.from('index zero');
-  await new LogClient({ url: server.url }).upload('hashedrekord', { digestAlgorithm: 'sha256', digest: createHash('sha256').update(data).digest(), signature: sign('sha256', data, other.privateKey), publicKey: other.publicKey });
+  root = TrustedRoot.fromJSON(logOnlyTrustedRoot(logKey.publicKey, log.logId));
+  await addUnrelatedEntry(server.url);
 });
 
 after(async () => {
