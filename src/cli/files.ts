@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { SigilError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import type { Io } from './command.js';
 
 export function resolveIn(io: Io, p: string): string {
@@ -23,3 +24,18 @@ export function readInputFile(io: Io, p: string, what: string): Buffer {
 }
 
 export { writeFileAtomic, type WriteOptions } from '../core/atomic-file.js';
+
+/**
+ * Writes a bundle where --bundle says: `-` is stdout (returns undefined), anything else a file
+ * replaced atomically (returns its absolute path).
+ */
+export function writeBundleOutput(io: Io, out: string, json: unknown): string | undefined {
+  const text = JSON.stringify(json) + '\n';
+  if (out === '-') {
+    io.stdout.write(text);
+    return undefined;
+  }
+  const outPath = resolveIn(io, out);
+  writeFileAtomic(outPath, text);
+  return outPath;
+}

@@ -14,7 +14,7 @@ import { keylessAttestBlob } from '../../sign/keyless.js';
 import { keylessFlags, keylessSessionFromFlags } from '../keyless-options.js';
 import { EXIT_OK, type Command } from '../command.js';
 import { keyFlag, outputFlag, tlogUploadFlags } from '../options.js';
-import { readInputFile, resolveIn, writeFileAtomic } from '../files.js';
+import { readInputFile, resolveIn, writeBundleOutput } from '../files.js';
 import { loadSigner, requireFlag, stringFlag, tlogFromFlags } from '../signing-key.js';
 import { onePositional } from './sign-blob.js';
 
@@ -49,13 +49,8 @@ export const attestBlobCommand: Command = {
     const subjects = [{ name: basename(file), digest: { sha256: sha256.toString('hex') } }];
     const result = session ? await keylessAttestBlob(subjects, { predicateType, predicate }, session) : await attestBlob(subjects, { signer, predicateType, predicate, ...(tlog ? { tlog } : {}) });
     const out = stringFlag(flags, 'bundle') ?? `${file}.intoto.sigstore.json`;
-    const text = JSON.stringify(result.json) + '\n';
-    if (out === '-') {
-      io.stdout.write(text);
-      return EXIT_OK;
-    }
-    const outPath = resolveIn(io, out);
-    writeFileAtomic(outPath, text);
+    const outPath = writeBundleOutput(io, out, result.json);
+    if (outPath === undefined) return EXIT_OK;
     if (flags.output === 'json') {
       io.stdout.write(JSON.stringify({ bundle: outPath, artifact: file, predicateType, subject: { name: basename(file), digest: { sha256: sha256.toString('hex') } }, keyDetails: signer.keyDetails }) + '\n');
     } else {

@@ -10,7 +10,7 @@ import { keylessSignBlob } from '../../sign/keyless.js';
 import { keylessFlags, keylessSessionFromFlags } from '../keyless-options.js';
 import { EXIT_OK, type Command } from '../command.js';
 import { bundleOutFlag, keyFlag, outputFlag, tlogUploadFlags } from '../options.js';
-import { readInputFile, resolveIn, writeFileAtomic } from '../files.js';
+import { readInputFile, writeBundleOutput } from '../files.js';
 import { loadSigner, requireFlag, stringFlag, tlogFromFlags } from '../signing-key.js';
 
 export const signBlobCommand: Command = {
@@ -29,13 +29,8 @@ export const signBlobCommand: Command = {
     const signer = session ? session.signer : await loadSigner(io, keyPath);
     const result = session ? await keylessSignBlob(artifact, session) : await signBlob(artifact, { signer, ...(tlog ? { tlog } : {}) });
     const out = stringFlag(flags, 'bundle') ?? `${file}.sigstore.json`;
-    const text = JSON.stringify(result.json) + '\n';
-    if (out === '-') {
-      io.stdout.write(text);
-      return EXIT_OK;
-    }
-    const outPath = resolveIn(io, out);
-    writeFileAtomic(outPath, text);
+    const outPath = writeBundleOutput(io, out, result.json);
+    if (outPath === undefined) return EXIT_OK;
     if (flags.output === 'json') {
       io.stdout.write(
         JSON.stringify({
