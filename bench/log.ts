@@ -5,7 +5,7 @@
  *    unique leaf-hash index, plus one tree-node row per entry), synchronous=FULL, 256 rows per
  *    transaction — what the disk and SQLite allow before any HTTP, JSON or crypto.
  * 2. Write throughput: `sigil log serve` (a child process, SQLite) receiving verified Rekor v2
- *    hashedrekord entries from 64 concurrent keep-alive HTTP clients in this process; every
+ *    hashedrekord entries from 64 concurrent keep-alive HTTP/1.1 connections of this process; every
  *    request is answered only after its entry is durable and covered by a signed checkpoint.
  *    RSS of the server is sampled as the log grows.
  * 3. Inclusion proof latency at 1,000,000 entries: a log built by direct batched appends, then
@@ -14,8 +14,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,6 +36,32 @@ const mib = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** CPU ticks (user + system) of every thread of a process, by thread id and name. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${name}#${tid}`, Number(f[11]) + Number(f[12]));
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
+
+/** Busy threads of the server during the run, as % of a core (100 ticks/s on Linux). */
+function threadUse(before: Map<string, number>, after: Map<string, number>, secs: number): string {
+  return [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / secs] as const)
+    .filter(([, pct]) => pct >= 3)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, pct]) => `${k.split('#')[0]} ${pct.toFixed(0)}%`)
+    .join(', ');
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -81,15 +108,67 @@ function prepareRequests(n: number, keys: number): Prepared {
   return { bodies };
 }
 
-function post(agent: Agent, port: number, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/api/v2/log/entries', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve(res.statusCode ?? 0));
+/**
+ * A minimal keep-alive HTTP/1.1 client connection, like wrk's: the request bytes are built before
+ * the run and the reply is parsed only as far as its status line and Content-Length. node:http's
+ * client costs ~30 µs of CPU per request, which on 2 cores would be taken from the server under
+ * test; this one costs a few µs. Replies must carry Content-Length (sigil's always do).
+ */
+class RawConnection {
+  #socket: Socket;
+  #buf: Buffer = Buffer.alloc(0);
+  #waiting: { resolve: (status: number) => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.#onData(d));
+    socket.on('error', (e) => this.#waiting?.reject(e));
+    socket.on('close', () => this.#waiting?.reject(new Error('connection closed by the server')));
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(new RawConnection(s)));
+      s.once('error', reject);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
+  }
+
+  #onData(d: Buffer): void {
+    this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
+    const end = this.#buf.indexOf('\r\n\r\n');
+    if (end < 0 || !this.#waiting) return;
+    const head = this.#buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!m) {
+      this.#waiting.reject(new Error(`reply without Content-Length: ${head.slice(0, 200)}`));
+      return;
+    }
+    const total = end + 4 + Number(m[1]);
+    if (this.#buf.length < total) return;
+    this.#buf = this.#buf.subarray(total);
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w.resolve(Number(head.slice(9, 12)));
+  }
+
+  /** Sends one complete request and resolves with the reply's status code. */
+  send(request: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+/** POST /api/v2/log/entries with the body, as complete HTTP/1.1 request bytes. */
+function rawRequest(port: number, body: Buffer): Buffer {
+  const head = `POST /api/v2/log/entries HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
 async function startServer(dir: string, port: number, verifyThreads: number): Promise<{ pid: number; stop: () => Promise<void> }> {
@@ -97,7 +176,7 @@ async function startServer(dir: string, port: number, verifyThreads: number): Pr
   writeFileSync(join(dir, 'log.key'), encryptCosignKey(key.privateKey, 'bench', { scrypt: { N: 1024, r: 8, p: 1 } }));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', `127.0.0.1:${port}`, '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)],
+    [...(process.env.SIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', `127.0.0.1:${port}`, '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)],
     { env: { ...process.env, SIGIL_PASSWORD: 'bench' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -119,16 +198,15 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   console.log(`\n### --verify-threads ${verifyThreads}`);
   const port = 20000 + Math.floor(Math.random() * 20000);
   const server = await startServer(dir, port, verifyThreads);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const requests = bodies.map((b) => rawRequest(port, b));
+  const conns = await Promise.all(Array.from({ length: 64 }, () => RawConnection.open(port)));
   // Warm-up (JIT, SQLite cache) with 2,000 entries, not counted.
   let next = 0;
   const run = async (until: number, statuses: Map<number, number>) => {
     await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        for (;;) {
-          const i = next++;
-          if (i >= until) return;
-          const s = await post(agent, port, bodies[i]!);
+      conns.map(async (conn) => {
+        while (next < until) {
+          const s = await conn.send(requests[next++]!);
           statuses.set(s, (statuses.get(s) ?? 0) + 1);
         }
       }),
@@ -138,18 +216,21 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   const statuses = new Map<number, number>();
   const samples: string[] = [];
   const cpu0 = process.cpuUsage();
+  const ticks0 = threadTicks(server.pid);
   const sampler = setInterval(() => samples.push(`${fmt(next)} entries: RSS ${mib(rssOf(server.pid))}`), 2000);
   const start = performance.now();
   await run(n, statuses);
   const secs = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const threads = threadUse(ticks0, threadTicks(server.pid), secs);
   clearInterval(sampler);
   samples.push(`${fmt(n)} entries: RSS ${mib(rssOf(server.pid))}`);
-  agent.destroy();
+  for (const c of conns) c.close();
   await server.stop();
   const ok = statuses.get(201) ?? 0;
   console.log(`statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
   console.log(`throughput: ${fmt(ok / secs)} verified entries/s (${fmt(ok)} in ${secs.toFixed(1)} s), goal 15,000/s; the 64 load-generating clients in this process used ${((cpu.user + cpu.system) / 1e4 / secs).toFixed(0)}% of a core`);
+  console.log(`server threads busy during the run (% of a core): ${threads}`);
   console.log(`server RSS as the log grew: ${samples.join('; ')}`);
 }
 

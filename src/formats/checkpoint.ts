@@ -156,8 +156,15 @@ export function noteKeyId(name: string, publicKey: KeyObject): Buffer {
   return h.digest();
 }
 
+/** Key hints by key and name: a log signs a checkpoint per batch, and exporting the key each time costs more than the hash. */
+const HINTS = new WeakMap<KeyObject, Map<string, Buffer>>();
+
 export function noteKeyHint(name: string, publicKey: KeyObject): Buffer {
-  return noteKeyId(name, publicKey).subarray(0, 4);
+  let byName = HINTS.get(publicKey);
+  if (!byName) HINTS.set(publicKey, (byName = new Map()));
+  let hint = byName.get(name);
+  if (!hint) byName.set(name, (hint = noteKeyId(name, publicKey).subarray(0, 4)));
+  return hint;
 }
 
 /** Builds a verifier key; `publicKey` may be a KeyObject or SPKI DER bytes (as in a trusted root). */
@@ -220,6 +227,11 @@ export function verifySignedNote(note: { body: string; signatures: readonly Note
 /** Signs note text with one key and returns the complete signed note. */
 export async function signNote(body: string, name: string, signer: Signer): Promise<string> {
   return addNoteSignature(body + '\n', body, name, signer);
+}
+
+/** The signed checkpoint (no extension lines) of a tree of `size` leaves with root `rootHash`, named `origin`. */
+export function signCheckpoint(origin: string, size: number, rootHash: Buffer, signer: Signer): Promise<string> {
+  return signNote(formatCheckpoint({ origin, size, rootHash, otherLines: [] }), origin, signer);
 }
 
 /** Appends one more signature (e.g. a second key during rotation) to an already signed note. */

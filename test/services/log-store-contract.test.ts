@@ -189,6 +189,40 @@ function contract(name: string, open: () => Promise<string>, opts: OpenLogStoreO
       }
     });
 
+    test('concurrent calls each get their own outcomes, across merged transactions', async () => {
+      const store = await openLogStore(target, opts);
+      try {
+        const start = (await store.latest())?.size ?? 0;
+        // A seal whose key is in memory: a threaded store signs with the key and never calls back.
+        let calledBack = 0;
+        const memSeal: SealFn = Object.assign((size: number, root: Buffer) => (calledBack++, seal(size, root)), { inMemory: { origin: 'contract.test', privateKey: kp.privateKey } });
+        const batches = Array.from({ length: 20 }, (_, i) => [entry(`cc-${i}-a`), entry(`cc-shared-${i % 5}`), entry(`cc-${i}-a`)]);
+        const results = await Promise.all(batches.map((b, i) => store.appendBatch(b, i % 7 === 6 ? seal : memSeal)));
+        const fresh: number[] = [];
+        const firstIndex = new Map<string, number>();
+        results.forEach((r, i) => {
+          assert.equal(r.outcomes.length, 3, `call ${i} gets one outcome per entry`);
+          const [a, shared, again] = r.outcomes;
+          assert.equal(a!.duplicate, false);
+          assert.deepEqual(again, { ...a!, duplicate: true }, 'the repeat within a call points at its first copy');
+          const key = `shared-${i % 5}`;
+          if (!shared!.duplicate) firstIndex.set(key, shared!.index);
+          fresh.push(...r.outcomes.filter((o) => !o.duplicate).map((o) => o.index));
+          assert.ok(r.head && r.outcomes.every((o) => o.index < r.head!.size), `call ${i}'s head covers its entries`);
+        });
+        results.forEach((r, i) => assert.equal(r.outcomes[1]!.index, firstIndex.get(`shared-${i % 5}`), `shared entry ${i % 5} has one index`));
+        fresh.sort((x, y) => x - y);
+        assert.deepEqual(fresh, Array.from({ length: 25 }, (_, k) => start + k), 'consecutive, no index twice');
+        if ((store.appendConcurrency ?? 1) > 1) {
+          assert.ok(new Set(results.map((r) => r.head!.size)).size < results.length, 'calls waiting together were merged');
+          assert.equal(calledBack, 0, 'the in-memory key signed on the writer thread');
+        }
+        await audit(store);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('every acknowledged entry survives SIGKILL of the writer', async () => {
       for (let round = 0; round < 3; round++) {
         const acks = await crashOnce(target, `crash-${round}`, 40 + round * 37, opts.sqliteWriterThread === true);

@@ -5,12 +5,13 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SigilError } from '../../core/errors.js';
-import { formatCheckpoint, noteKeyId, noteVerifierKey, signNote, type NoteVerifierKey } from '../../formats/checkpoint.js';
+import { noteKeyId, noteVerifierKey, signCheckpoint, type NoteVerifierKey } from '../../formats/checkpoint.js';
+import { LocalSigner } from '../../crypto/local-signer.js';
 import type { Signer } from '../../crypto/signer.js';
 import { EMPTY_ROOT } from '../../merkle/hash.js';
 import { consistencyProofPlan, inclusionProofPlan, planNodes, resolvePlan, type ProofPlan } from '../../merkle/build.js';
 import { TILE_HEIGHT, TILE_WIDTH, tileWidthAt, encodeEntryBundle, type TileRef } from '../../merkle/tiles.js';
-import type { LogStore, StoredEntry, TreeHead } from '../storage/log-store.js';
+import type { LogStore, SealFn, StoredEntry, TreeHead } from '../storage/log-store.js';
 import { NodeCache } from './node-cache.js';
 import { Sequencer, type SequencerOptions } from './sequencer.js';
 import type { PreparedEntry } from './kinds/prepared.js';
@@ -57,9 +58,18 @@ export class TransparencyLog {
     this.#now = opts.now ?? Date.now;
     this.noteKey = noteVerifierKey(opts.origin, opts.signer.publicKey);
     this.logId = noteKeyId(opts.origin, opts.signer.publicKey);
+    // One seal function for the life of the log: a threaded store recognises it, and signs with
+    // the key itself when it is in memory (see SealFn.inMemory).
+    const seal: SealFn = Object.assign((size: number, rootHash: Buffer) => this.sealCheckpoint(size, rootHash), {
+      inMemory: opts.signer instanceof LocalSigner ? { origin: opts.origin, privateKey: opts.signer.privateKey } : undefined,
+    });
     this.sequencer = new Sequencer(
-      (entries) => this.store.appendBatch(entries, (size, rootHash) => this.sealCheckpoint(size, rootHash)),
-      opts,
+      async (entries) => {
+        const result = await this.store.appendBatch(entries, seal);
+        for (const n of result.nodes) this.#cache.put(n.level, n.index, n.hash);
+        return result;
+      },
+      { ...opts, pipelineDepth: opts.pipelineDepth ?? opts.store.appendConcurrency ?? 1 },
     );
   }
 
@@ -79,7 +89,7 @@ export class TransparencyLog {
   }
 
   sealCheckpoint(size: number, rootHash: Buffer): Promise<string> {
-    return signNote(formatCheckpoint({ origin: this.origin, size, rootHash, otherLines: [] }), this.origin, this.signer);
+    return signCheckpoint(this.origin, size, rootHash, this.signer);
   }
 
   /** Sequences a verified entry; resolves once it is durable and covered by a signed checkpoint. */
@@ -92,7 +102,6 @@ export class TransparencyLog {
       version: entry.version,
       integratedTime,
     });
-    for (const n of result.nodes) this.#cache.put(n.level, n.index, n.hash);
     const outcome = result.outcomes[position]!;
     let head = result.head;
     if (!head || head.size <= outcome.index) head = await this.head();

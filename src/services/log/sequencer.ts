@@ -20,6 +20,11 @@ export interface SequencerOptions {
   maxPending?: number;
   /** Longest a request waits for its entry to be committed (default 1000 ms). */
   integrationTimeoutMs?: number;
+  /**
+   * Batches handed to the store before the first of them is answered (default 1: one commit at a
+   * time). A store that queues and merges calls itself (LogStore.appendConcurrency) takes more.
+   */
+  pipelineDepth?: number;
 }
 
 export interface Sequenced {
@@ -39,8 +44,11 @@ export class Sequencer {
   readonly batchDelayMs: number;
   readonly maxPending: number;
   readonly integrationTimeoutMs: number;
+  readonly pipelineDepth: number;
   #pending: Waiter[] = [];
-  #running = false;
+  /** Batches handed to the store and not answered yet. */
+  #inflight = 0;
+  #scheduled = false;
   #commit: (entries: NewEntry[]) => Promise<AppendResult>;
   /** Sizes of committed batches, for the benchmark's report. */
   readonly stats = { batches: 0, entries: 0, maxBatch: 0 };
@@ -51,6 +59,7 @@ export class Sequencer {
     this.batchDelayMs = opts.batchDelayMs ?? 0;
     this.maxPending = opts.maxPending ?? 65536;
     this.integrationTimeoutMs = opts.integrationTimeoutMs ?? 1000;
+    this.pipelineDepth = Math.max(1, Math.floor(opts.pipelineDepth ?? 1));
   }
 
   submit(entry: NewEntry): Promise<Sequenced> {
@@ -82,33 +91,48 @@ export class Sequencer {
           }
         },
       });
-      if (!this.#running) {
-        this.#running = true;
-        if (this.batchDelayMs > 0) setTimeout(() => void this.#loop(), this.batchDelayMs);
-        else setImmediate(() => void this.#loop());
-      }
+      this.#schedule();
     });
   }
 
-  async #loop(): Promise<void> {
-    while (this.#pending.length > 0) {
+  /**
+   * Cuts the next batch after the current turn of the event loop (or after batchDelayMs), so that
+   * every request parsed in this turn joins it.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#pending.length === 0 || this.#inflight >= this.pipelineDepth) return;
+    this.#scheduled = true;
+    const run = () => {
+      this.#scheduled = false;
+      this.#pump();
+    };
+    if (this.batchDelayMs > 0) setTimeout(run, this.batchDelayMs);
+    else setImmediate(run);
+  }
+
+  #pump(): void {
+    while (this.#pending.length > 0 && this.#inflight < this.pipelineDepth) {
       const batch = this.#pending.splice(0, this.maxBatch);
-      try {
-        const result = await this.#commit(batch.map((w) => w.entry));
-        this.stats.batches++;
-        this.stats.entries += batch.length;
-        this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-        batch.forEach((w, position) => w.resolve({ result, position }));
-      } catch (e) {
-        for (const w of batch) w.reject(e);
-      }
-      if (this.#pending.length > 0 && this.batchDelayMs > 0) await new Promise((r) => setTimeout(r, this.batchDelayMs));
+      this.#inflight++;
+      this.#commit(batch.map((w) => w.entry)).then(
+        (result) => {
+          this.stats.batches++;
+          this.stats.entries += batch.length;
+          this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+          batch.forEach((w, position) => w.resolve({ result, position }));
+        },
+        (e: unknown) => {
+          for (const w of batch) w.reject(e);
+        },
+      ).finally(() => {
+        this.#inflight--;
+        this.#schedule();
+      });
     }
-    this.#running = false;
   }
 
   /** Resolves once nothing is waiting or being committed. */
   async drain(): Promise<void> {
-    while (this.#running || this.#pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.#inflight > 0 || this.#pending.length > 0) await new Promise((r) => setTimeout(r, 5));
   }
 }

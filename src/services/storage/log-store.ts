@@ -8,6 +8,7 @@
  * (level L, index i) is the root of leaves [i·2^L, (i+1)·2^L). Those nodes never change once
  * written, so proofs for any published size and C2SP tiles are served straight from them.
  */
+import type { KeyObject } from 'node:crypto';
 import type { NodeRef } from '../../merkle/build.js';
 import type { NewNode } from '../../merkle/frontier.js';
 
@@ -47,9 +48,23 @@ export interface AppendResult {
 }
 
 /** Signs the checkpoint for a new tree head; called inside the sequencing transaction. */
-export type SealFn = (size: number, rootHash: Buffer) => Promise<string>;
+export type SealFn = ((size: number, rootHash: Buffer) => Promise<string>) & {
+  /**
+   * Set when the checkpoint is `signCheckpoint(origin, size, rootHash, LocalSigner(privateKey))`
+   * with a key held in memory: a store that sequences on another thread may then sign there (the
+   * same bytes) instead of calling back into the caller's busy event loop once per batch.
+   */
+  readonly inMemory?: { origin: string; privateKey: KeyObject };
+};
 
 export interface LogStore {
+  /**
+   * How many appendBatch calls the store usefully takes at once (default 1). The SQLite writer
+   * thread queues calls and merges those waiting into one transaction, so the sequencer can hand
+   * it every batch at once instead of waiting for the previous commit.
+   */
+  readonly appendConcurrency?: number;
+
   /**
    * Sequences a batch of entries.
    *
@@ -64,8 +79,11 @@ export interface LogStore {
    *   its outcome reports the existing index with `duplicate: true`.
    * - `seal` is called at most once per call, with the size and root of the tree including the
    *   batch, and not at all when nothing new was appended. If it throws, nothing is committed.
+   *   A store that merges concurrent calls into one transaction (appendConcurrency > 1) seals it
+   *   once with the first call's seal; the calls of one log all sign for that log.
    * Resolves with one outcome per input entry (same order), the head after the batch and the
-   * perfect nodes the batch created (level 0 = the new leaves), so callers can cache them.
+   * perfect nodes the batch created (level 0 = the new leaves; for merged calls, those of the
+   * whole transaction), so callers can cache them.
    */
   appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult>;
 

@@ -20,7 +20,7 @@ import { resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { SigilError } from '../../core/errors.js';
 import type { NodeRef } from '../../merkle/build.js';
-import type { AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
+import type { AppendOutcome, AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import { spawnWorker } from '../spawn-worker.js';
 
@@ -52,6 +52,9 @@ class WorkerAppender {
   #ready: Promise<void>;
   #next = 1;
   #pending = new Map<number, { seal: SealFn; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }>();
+  /** Sealer numbers by seal function; the worker merges queued calls only when they share one. */
+  #sealers = new WeakMap<SealFn, number>();
+  #nextSealer = 1;
 
   constructor(path: string, opts: SqliteLogStoreOptions) {
     this.#worker = spawnWorker(import.meta.url, 'sqlite-writer-worker', { path, opts: { synchronous: opts.synchronous } });
@@ -63,27 +66,37 @@ class WorkerAppender {
       for (const p of this.#pending.values()) p.reject(new SigilError('STORAGE', `SQLite writer thread died: ${e.message}`));
       this.#pending.clear();
     });
-    this.#worker.on('message', (m: { type: string; id: number; size?: number; root?: Uint8Array; result?: AppendResult; code?: string; message?: string }) => {
+    this.#worker.on('message', (m: WorkerReply) => this.#onMessage(m));
+  }
+
+  #onMessage(m: WorkerReply): void {
+    if (m.type === 'seal') {
       const p = this.#pending.get(m.id);
       if (!p) return;
-      if (m.type === 'seal') {
-        p.seal(m.size!, Buffer.from(m.root!)).then(
-          (note) => this.#worker.postMessage({ type: 'sealed', id: m.id, note }),
-          (e: unknown) => this.#worker.postMessage({ type: 'sealFailed', id: m.id, message: (e as Error).message }),
-        );
-        return;
-      }
-      this.#pending.delete(m.id);
-      if (m.type === 'done') {
-        const r = m.result!;
-        p.resolve({
-          outcomes: r.outcomes,
-          head: r.head && { size: r.head.size, rootHash: Buffer.from(r.head.rootHash), checkpoint: r.head.checkpoint },
-          nodes: r.nodes.map((n) => ({ level: n.level, index: n.index, hash: Buffer.from(n.hash) })),
-        });
-      } else {
-        p.reject(new SigilError('STORAGE', m.message ?? 'appending to the SQLite log failed'));
-      }
+      p.seal(m.size, Buffer.from(m.root)).then(
+        (note) => this.#worker.postMessage({ type: 'sealed', id: m.id, note }),
+        (e: unknown) => this.#worker.postMessage({ type: 'sealFailed', id: m.id, message: (e as Error).message }),
+      );
+      return;
+    }
+    if (m.type !== 'done' && m.type !== 'failed') return;
+    const calls = m.ids.map((id) => {
+      const p = this.#pending.get(id);
+      this.#pending.delete(id);
+      return p;
+    });
+    if (m.type === 'failed') {
+      for (const p of calls) p?.reject(new SigilError('STORAGE', m.message || 'appending to the SQLite log failed'));
+      return;
+    }
+    const r = m.result;
+    const head = r.head && { size: r.head.size, rootHash: Buffer.from(r.head.rootHash), checkpoint: r.head.checkpoint };
+    const nodes = r.nodes.map((n) => ({ level: n.level, index: n.index, hash: Buffer.from(n.hash) }));
+    let offset = 0;
+    calls.forEach((p, i) => {
+      const count = m.counts[i]!;
+      p?.resolve({ outcomes: r.outcomes.slice(offset, offset + count), head, nodes });
+      offset += count;
     });
   }
 
@@ -91,12 +104,24 @@ class WorkerAppender {
     return this.#ready;
   }
 
+  #sealerFor(seal: SealFn): number {
+    let n = this.#sealers.get(seal);
+    if (n === undefined) {
+      n = this.#nextSealer++;
+      this.#sealers.set(seal, n);
+      // KeyObjects cross to worker threads by structured clone; the key stays in this process.
+      if (seal.inMemory) this.#worker.postMessage({ type: 'sealer', sealer: n, origin: seal.inMemory.origin, privateKey: seal.inMemory.privateKey });
+    }
+    return n;
+  }
+
   async append(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
     await this.#ready;
     const id = this.#next++;
+    const sealer = this.#sealerFor(seal);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { seal, resolve, reject });
-      this.#worker.postMessage({ type: 'append', id, entries });
+      this.#worker.postMessage({ type: 'append', id, sealer, entries });
     });
   }
 
@@ -107,11 +132,19 @@ class WorkerAppender {
   }
 }
 
+type WorkerReply =
+  | { type: 'ready' | 'fatal'; message?: string }
+  | { type: 'seal'; id: number; size: number; root: Uint8Array }
+  | { type: 'done'; ids: number[]; counts: number[]; result: { outcomes: AppendOutcome[]; head?: { size: number; rootHash: Uint8Array; checkpoint: string }; nodes: { level: number; index: number; hash: Uint8Array }[] } }
+  | { type: 'failed'; ids: number[]; code: string; message: string };
+
 export class SqliteLogStore implements LogStore {
   readonly path: string;
   #appender: SqliteAppender | WorkerAppender;
   #r: Database.Database;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Calls handed to the writer thread and not answered yet (close waits for them). */
+  #inflight = new Set<Promise<void>>();
   #closed = false;
   #st;
 
@@ -146,6 +179,11 @@ export class SqliteLogStore implements LogStore {
     };
   }
 
+  /** With a writer thread, every batch can be handed over at once: the thread queues and merges them. */
+  get appendConcurrency(): number {
+    return this.#appender instanceof WorkerAppender ? 64 : 1;
+  }
+
   /** Resolves once the writer is ready (at once in-thread; when its worker has opened the database otherwise). */
   async ready(): Promise<void> {
     if (this.#appender instanceof WorkerAppender) await this.#appender.ready();
@@ -161,6 +199,18 @@ export class SqliteLogStore implements LogStore {
   }
 
   appendBatch(entries: readonly NewEntry[], seal: SealFn): Promise<AppendResult> {
+    if (this.#appender instanceof WorkerAppender) {
+      // The writer thread queues calls itself and commits them in order (merged when they wait together).
+      this.#checkOpen();
+      const run = this.#appender.append(entries, seal).then(async (r) => (r.head ? r : { ...r, head: await this.latest() }));
+      const settled = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#inflight.add(settled);
+      void settled.then(() => this.#inflight.delete(settled));
+      return run;
+    }
     // One batch at a time per file in this process: a second BEGIN IMMEDIATE on the same file
     // would block the event loop (busy_timeout) while the first batch waits for its seal.
     const prev = WRITERS.get(this.path) ?? Promise.resolve();
@@ -233,6 +283,7 @@ export class SqliteLogStore implements LogStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#queue;
+    await Promise.all(this.#inflight);
     this.#closed = true;
     this.#r.close();
     await this.#appender.close();
