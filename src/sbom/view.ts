@@ -11,7 +11,7 @@
  * lower one at the same path, a non-directory also hiding a lower directory's contents.
  */
 import { ancestors, baseName, normalizeEntryPath, parentOf } from './paths.js';
-import type { Cataloger, Capture, FileMeta, FinishContext, ParseContext, RandomAccess, StreamConsumer } from './catalogers/cataloger.js';
+import type { Cataloger, Capture, FileMeta, FinishContext, FsProbe, ParseContext, RandomAccess, StreamConsumer } from './catalogers/cataloger.js';
 import { bufferAccess } from './catalogers/cataloger.js';
 import type { ScanWarning } from './model.js';
 
@@ -83,6 +83,11 @@ export class ViewBuilder {
   private layerLabel = '';
   /** Layer index → digest, for sources made of layers. */
   private readonly layerIds = new Map<number, string>();
+  /** The real filesystem, when the source is a directory and catalogers may claim subtrees. */
+  private probe: FsProbe | undefined;
+  /** Subtrees claimed by catalogers (SubtreeClaim): directories not to descend into, and exceptions. */
+  private readonly claimedSkip = new Set<string>();
+  private readonly claimedVisit = new Set<string>();
 
   constructor(
     private readonly catalogers: readonly Cataloger[],
@@ -95,6 +100,33 @@ export class ViewBuilder {
     this.layer = index;
     this.layerLabel = label;
     if (digest) this.layerIds.set(index, digest);
+  }
+
+  /**
+   * Directory sources: lets catalogers check index files against the filesystem and claim the
+   * subtrees they describe (see `descend`). Single-layer only: a claim says nothing about what a
+   * later layer would put into the subtree.
+   */
+  useFilesystem(probe: FsProbe): void {
+    this.probe = probe;
+  }
+
+  /**
+   * Which directories a directory walk lists for the subdirectory `dir`: `dir` itself, or, when a
+   * cataloger has claimed it, only the directories the claim still wants visited inside it.
+   */
+  descend(dir: string): string[] {
+    if (this.claimedSkip.size === 0) return [dir];
+    // The nearest claimed ancestor-or-self decides: a visit re-opens a skipped subtree.
+    for (let a = dir; ; a = parentOf(a)) {
+      if (this.claimedVisit.has(a)) return [dir];
+      if (this.claimedSkip.has(a)) break;
+      if (a === '') return [dir];
+    }
+    const prefix = `${dir}/`;
+    const inside = [...this.claimedVisit].filter((v) => v.startsWith(prefix)).sort();
+    // Visits nested in another visit are reached by walking that one.
+    return inside.filter((v) => !inside.some((o) => o !== v && v.startsWith(`${o}/`)));
   }
 
   /** Digest of the layer that provides `path` in the final view (image sources only). */
@@ -208,7 +240,16 @@ export class ViewBuilder {
     };
     const run = (index: number, cat: Cataloger, content: Buffer | RandomAccess): void => {
       try {
-        store(index, cat.parse(meta, content, ctxFor(cat)));
+        let rec = cat.parse(meta, content, ctxFor(cat));
+        if (rec !== undefined && this.probe && cat.claim) {
+          const claimed = cat.claim(meta, rec, this.probe, ctxFor(cat));
+          if (claimed) {
+            rec = claimed.record;
+            for (const d of claimed.claim.skip) this.claimedSkip.add(d);
+            for (const d of claimed.claim.visit) this.claimedVisit.add(d);
+          }
+        }
+        store(index, rec);
       } catch (e) {
         this.warn(meta.path, `${cat.name}: ${(e as Error).message}`);
       }

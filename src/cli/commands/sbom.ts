@@ -113,6 +113,7 @@ export const sbomCommand: Command = {
     catalogers: { type: 'string', description: 'comma-separated catalogers to run (default all)', value: 'LIST' },
     name: { type: 'string', description: 'document name (default: the source)', value: 'NAME' },
     progress: { type: 'boolean', description: 'show a progress bar on stderr even when it is not a terminal' },
+    'full-walk': { type: 'boolean', description: "directories: read every package's own files, not npm's node_modules/.package-lock.json" },
     attach: { type: 'string', description: 'attach the SBOM to this image (OCI referrer; attested with --key or --keyless)', value: 'IMAGE' },
     ...producerFlags,
     ...tagSchemeFlags,
@@ -143,6 +144,7 @@ export const sbomCommand: Command = {
     const progress: ProgressSink = bar ?? NO_PROGRESS;
     const opened = await openSource(source, {
       platform: str(flags, 'platform') ?? hostPlatform(),
+      fullWalk: flags['full-walk'] === true,
       registry: {
         env: io.env,
         timeoutMs: registryTimeoutMs(flags),

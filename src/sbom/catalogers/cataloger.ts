@@ -54,6 +54,33 @@ export interface FinishContext {
   resolve(path: string): string | undefined;
 }
 
+export type FsEntryKind = 'file' | 'dir' | 'symlink' | 'other';
+
+/**
+ * The real filesystem behind a directory source, for catalogers that can trust an index file only
+ * after checking it against the disk (paths relative to the scanned root, never followed through
+ * symlinks). Archives and image layers have no probe: their mtimes are whatever the packer wrote.
+ */
+export interface FsProbe {
+  /** Kind and modification time (ms since the epoch); undefined when the path does not exist. */
+  lstat(path: string): { kind: FsEntryKind; mtimeMs: number } | undefined;
+  /** Entries of a directory (no `.`/`..`); undefined when it is not a readable directory. */
+  list(path: string): { name: string; kind: FsEntryKind }[] | undefined;
+  /** A regular file's bytes (not through a symlink); undefined when missing, unreadable or over `max` bytes. */
+  read(path: string, max: number): Buffer | undefined;
+}
+
+/**
+ * Directories whose contents a cataloger has fully described from one file it parsed, so a
+ * directory walk need not list them: the walk does not descend into any of `skip` (nor below it),
+ * except into the directories of `visit`, which are walked as usual (for the other catalogers)
+ * and in which `skip` applies again.
+ */
+export interface SubtreeClaim {
+  skip: readonly string[];
+  visit: readonly string[];
+}
+
 export interface Cataloger<R = unknown> {
   readonly name: string;
   /** Called for every regular file; must be cheap (path and size tests only). */
@@ -61,6 +88,12 @@ export interface Cataloger<R = unknown> {
   parse(file: FileMeta, content: Buffer | RandomAccess, ctx: ParseContext): R | undefined;
   /** Streaming alternative for files too large to buffer (e.g. executables in a layer). */
   stream?(file: FileMeta, ctx: ParseContext): StreamConsumer<R>;
+  /**
+   * Directory sources only, right after `parse` returned `record`: may check the record against
+   * the real filesystem and claim the subtree it describes. Returns the record to keep (e.g. one
+   * marked as verified) with the claim, or undefined to keep the record as it is and claim nothing.
+   */
+  claim?(file: FileMeta, record: R, fs: FsProbe, ctx: ParseContext): { record: R; claim: SubtreeClaim } | undefined;
   /** Builds packages from the records of the final view, keyed by path (sorted). */
   finish(records: ReadonlyMap<string, R>, ctx: FinishContext): CatalogerOutput;
 }

@@ -7,8 +7,13 @@
  * integrity hashes and dev flags; without node_modules the lockfile is used alone.
  * Dependency edges follow Node's module resolution: from a package's directory upwards to the
  * nearest node_modules that holds the dependency.
+ *
+ * On a directory source, npm's hidden lockfile stands in for reading every package of
+ * node_modules when npm itself would trust it (see `hiddenLockCurrent`): then the walk skips
+ * node_modules, which holds most of a project's files. What the hidden lockfile lacks (author,
+ * description, homepage of each package) is then missing from the SBOM; `--full-walk` reads them.
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger, FileMeta, FsProbe } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import type { Checksum, Supplier } from '../../formats/sbom-model.js';
@@ -41,9 +46,16 @@ interface LockPackage {
   dev: boolean;
   optional: boolean;
   deps: string[];
+  /** Ships or builds native executables (`os`/`cpu` constraints or an install script). */
+  native?: boolean;
 }
 
-type NpmRecord = { kind: 'manifest'; m: Manifest } | { kind: 'lock'; packages: LockPackage[]; root?: { name?: string; version?: string } };
+/** What a hidden lockfile is good for: `trusted` once checked against node_modules on disk. */
+type HiddenState = { malformed?: string; unsupported?: string; trusted?: boolean };
+
+type NpmRecord =
+  | { kind: 'manifest'; m: Manifest }
+  | { kind: 'lock'; packages: LockPackage[]; root?: { name?: string; version?: string }; hidden?: HiddenState };
 
 function obj(v: unknown): Record<string, unknown> | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -119,7 +131,10 @@ export function parsePackageLock(text: string): { packages: LockPackage[]; root?
     return undefined;
   }
   const d = obj(doc);
-  if (!d) return undefined;
+  return d ? lockFromDoc(d) : undefined;
+}
+
+function lockFromDoc(d: Record<string, unknown>): { packages: LockPackage[]; root?: { name?: string; version?: string } } {
   const out: LockPackage[] = [];
   const pk = obj(d.packages);
   if (pk) {
@@ -139,6 +154,7 @@ export function parsePackageLock(text: string): { packages: LockPackage[]; root?
         dev: e.dev === true || e.devOptional === true,
         optional: e.optional === true,
         deps: [...keysOf(e.dependencies), ...keysOf(e.optionalDependencies), ...keysOf(e.peerDependencies)],
+        ...(e.os !== undefined || e.cpu !== undefined || e.hasInstallScript === true ? { native: true } : {}),
       });
     }
   } else {
@@ -167,6 +183,107 @@ export function parsePackageLock(text: string): { packages: LockPackage[]; root?
     if (deps) walk(deps, '', 0);
   }
   return { packages: out, root: { ...(str(d.name) ? { name: str(d.name) } : {}), ...(str(d.version) ? { version: str(d.version) } : {}) } };
+}
+
+/** `node_modules/<name>` or `node_modules/@scope/<name>`, nested through each package's node_modules. */
+const INSTALL_PATH_RE = /^node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*$/;
+
+/**
+ * Whether a hidden lockfile (`node_modules/.package-lock.json`, written by npm ≥ 7) can describe
+ * node_modules on its own. The file is input like any other, so it is checked strictly: a key that
+ * is not an install path inside node_modules (`..`, absolute, empty segments) or an entry of the
+ * wrong shape makes it `malformed` (a warning; node_modules is then read package by package).
+ * Layouts the fast path does not cover (links, workspaces, npm's linked `.store`) are `unsupported`.
+ */
+function hiddenLockState(d: Record<string, unknown>): HiddenState {
+  const v = d.lockfileVersion;
+  if (v !== 2 && v !== 3) return { malformed: `lockfileVersion ${JSON.stringify(v) ?? 'missing'} (npm writes 2 or 3 here)` };
+  const pk = d.packages;
+  if (!obj(pk)) return { malformed: '"packages" is not an object' };
+  const isMap = (x: unknown) => x === undefined || obj(x) !== undefined;
+  const isBool = (x: unknown) => x === undefined || typeof x === 'boolean';
+  let unsupported: string | undefined;
+  for (const [key, value] of Object.entries(pk as Record<string, unknown>)) {
+    const e = obj(value);
+    if (!e) return { malformed: `entry "${key}" is not an object` };
+    const segs = key.split('/');
+    if (key.startsWith('/') || key.includes('\\') || key.includes('\0') || segs.some((x) => x === '' || x === '.' || x === '..')) {
+      return { malformed: `entry "${key}" is not a path inside the project` };
+    }
+    if (!isBool(e.link)) return { malformed: `entry "${key}": flags must be booleans` };
+    if (e.link === true) {
+      unsupported ??= `link entry "${key}"`; // links carry no version; their targets are entries of their own
+      continue;
+    }
+    if (typeof e.version !== 'string' || e.version === '') return { malformed: `entry "${key}" has no version` };
+    if ((e.name !== undefined && typeof e.name !== 'string') || (e.license !== undefined && typeof e.license !== 'string')) {
+      return { malformed: `entry "${key}": name and license must be strings` };
+    }
+    if (!isMap(e.dependencies) || !isMap(e.optionalDependencies) || !isMap(e.peerDependencies)) {
+      return { malformed: `entry "${key}": dependencies must be objects` };
+    }
+    if (!isBool(e.dev) || !isBool(e.optional) || !isBool(e.devOptional) || !isBool(e.hasInstallScript)) {
+      return { malformed: `entry "${key}": flags must be booleans` };
+    }
+    if (unsupported) continue;
+    if (!INSTALL_PATH_RE.test(key)) unsupported = `entry "${key}" is not under node_modules`;
+    else if (segs.some((x) => x.startsWith('.'))) unsupported = `entry "${key}" is in a hidden folder`;
+  }
+  return unsupported ? { unsupported } : {};
+}
+
+/**
+ * npm's own rule for trusting its hidden lockfile (Arborist, shrinkwrap.js: the lockfile is used
+ * instead of reading node_modules only when nothing there is newer than it and the two list the
+ * same package folders): node_modules, every scope folder and every package folder must exist as
+ * a directory with an mtime not after the lockfile's (+10 ms, npm's allowance for timestamp
+ * jitter), every package folder found must be listed and every listed one found. A folder's mtime
+ * changes when an entry is added, removed or renamed in it, which is how npm installs, removes and
+ * updates packages. Any symlink among the packages (npm link, workspaces) falls back to the walk,
+ * which does not follow symlinks either.
+ */
+export function hiddenLockCurrent(fs: FsProbe, lockPath: string, listed: ReadonlySet<string>): boolean {
+  const lock = fs.lstat(lockPath);
+  if (lock?.kind !== 'file') return false;
+  const lockTime = lock.mtimeMs + 10;
+  const nm = parentOf(lockPath);
+  const prefix = nm.slice(0, nm.length - 'node_modules'.length); // '' or '<project>/'
+  const seen = new Set<string>();
+  const notNewerDir = (rel: string) => {
+    const st = fs.lstat(prefix + rel);
+    return st?.kind === 'dir' && st.mtimeMs <= lockTime;
+  };
+  const pkg = (rel: string): boolean => {
+    if (!listed.has(rel) || !notNewerDir(rel)) return false;
+    seen.add(rel);
+    const nested = `${rel}/node_modules`;
+    const st = fs.lstat(prefix + nested);
+    if (st === undefined) return true;
+    return st.kind === 'dir' && children(nested);
+  };
+  const children = (nmRel: string): boolean => {
+    const entries = fs.list(prefix + nmRel);
+    if (!entries) return false;
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue; // .bin, .cache, the lockfile itself
+      if (e.kind === 'symlink') return false;
+      if (e.kind !== 'dir') continue;
+      const rel = `${nmRel}/${e.name}`;
+      if (!e.name.startsWith('@')) {
+        if (!pkg(rel)) return false;
+        continue;
+      }
+      if (!notNewerDir(rel)) return false;
+      for (const s of fs.list(prefix + rel) ?? []) {
+        if (s.name.startsWith('.')) continue;
+        if (s.kind === 'symlink') return false;
+        if (s.kind === 'dir' && !pkg(`${rel}/${s.name}`)) return false;
+      }
+    }
+    return true;
+  };
+  if (!notNewerDir('node_modules') || !children('node_modules')) return false;
+  return seen.size === listed.size;
 }
 
 /** Subresource Integrity (`sha512-<base64>`) → checksum. */
@@ -204,6 +321,11 @@ function resolveDep(fromPath: string, dep: string, installed: ReadonlySet<string
   }
 }
 
+/** What a hidden lockfile entry says about an installed package (npm copies it from its package.json). */
+function manifestOfLock(l: LockPackage): Manifest {
+  return { name: l.name, version: l.version, ...(l.license ? { license: l.license } : {}), deps: l.deps, optionalDeps: [], peerDeps: [], devDeps: [] };
+}
+
 const MANIFEST_RE = /(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/;
 
 function projectOf(path: string): string {
@@ -230,13 +352,49 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       if (!m) ctx.warn('not valid JSON; skipped');
       return m ? { kind: 'manifest', m } : undefined;
     }
-    const lock = parsePackageLock(text);
-    if (!lock) ctx.warn('not valid JSON; skipped');
-    return lock ? { kind: 'lock', ...lock } : undefined;
+    let doc: Record<string, unknown> | undefined;
+    try {
+      doc = obj(JSON.parse(text));
+    } catch {
+      ctx.warn('not valid JSON; skipped');
+      return undefined;
+    }
+    if (!doc) {
+      ctx.warn('not a JSON object; skipped');
+      return undefined;
+    }
+    const hidden = f.path.endsWith('node_modules/.package-lock.json') ? { hidden: hiddenLockState(doc) } : {};
+    return { kind: 'lock', ...lockFromDoc(doc), ...hidden };
+  },
+  claim(f, rec, fs, ctx) {
+    if (rec.kind !== 'lock' || !rec.hidden) return undefined;
+    if (rec.hidden.malformed) {
+      ctx.warn(`hidden lockfile not used: ${rec.hidden.malformed}; reading node_modules package by package`);
+      return undefined;
+    }
+    if (rec.hidden.unsupported || !hiddenLockCurrent(fs, f.path, new Set(rec.packages.map((p) => p.path)))) return undefined;
+    const prefix = f.path.slice(0, f.path.length - 'node_modules/.package-lock.json'.length);
+    // npm copies only a `license` string into the lockfile; a package declaring the legacy
+    // `licenses` array has none there, so its package.json is read as the walk would.
+    const packages = rec.packages.map((p) => {
+      if (p.license) return p;
+      const bytes = fs.read(`${prefix}${p.path}/package.json`, 4 << 20);
+      const license = bytes ? parsePackageJson(bytes.toString('utf8'))?.license : undefined;
+      return license ? { ...p, license } : p;
+    });
+    // Packages that ship or build executables stay visible to the binary catalogers.
+    const visit = rec.packages.filter((p) => p.native).map((p) => prefix + p.path);
+    return {
+      record: { ...rec, packages, hidden: { trusted: true } },
+      claim: { skip: [`${prefix}node_modules`, ...visit.map((v) => `${v}/node_modules`)], visit },
+    };
   },
   finish(records, ctx): CatalogerOutput {
     // Group by project directory.
-    const projects = new Map<string, { root?: Manifest; rootPath?: string; installed: Map<string, Manifest>; lock?: LockPackage[]; lockPath?: string }>();
+    const projects = new Map<
+      string,
+      { root?: Manifest; rootPath?: string; installed: Map<string, Manifest>; lock?: LockPackage[]; lockPath?: string; trusted?: LockPackage[] }
+    >();
     const proj = (dir: string) => {
       let p = projects.get(dir);
       if (!p) projects.set(dir, (p = { installed: new Map() }));
@@ -257,6 +415,7 @@ export const npmCataloger: Cataloger<NpmRecord> = {
         const hidden = path.endsWith('node_modules/.package-lock.json');
         const dir = hidden ? projectOf(path) : parentOf(path);
         const p = proj(dir);
+        if (rec.hidden?.trusted) p.trusted = rec.packages;
         // A real lockfile wins over the hidden one.
         if (!p.lock || !hidden) {
           p.lock = rec.packages;
@@ -267,6 +426,10 @@ export const npmCataloger: Cataloger<NpmRecord> = {
     const packages: FoundPackage[] = [];
     const edges: FoundEdge[] = [];
     for (const [dir, p] of [...projects].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      // A hidden lockfile checked against the disk describes node_modules; the walk did not read it
+      // (the few package.json files of packages visited for their executables are not used, so the
+      // result does not depend on which packages those are).
+      if (p.trusted) p.installed = new Map(p.trusted.map((l) => [l.path, manifestOfLock(l)]));
       const abs = (rel: string) => `/${dir ? `${dir}/` : ''}${rel}`;
       const lockByPath = new Map((p.lock ?? []).map((l) => [l.path, l]));
       const useInstalled = p.installed.size > 0;

@@ -4,9 +4,9 @@
  * cataloger wants are read in place: metadata files whole, executables and archives by random
  * access, so a Go binary costs a few reads of its ELF headers rather than a full read.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, constants as fsc } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, constants as fsc } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { RandomAccess } from '../catalogers/cataloger.js';
+import type { FsEntryKind, FsProbe, RandomAccess } from '../catalogers/cataloger.js';
 import type { ViewBuilder } from '../view.js';
 import type { ProgressSink, ScanTarget, SourceInfo } from './source.js';
 import { SigilError } from '../../core/errors.js';
@@ -70,7 +70,62 @@ export function feedFile(view: ViewBuilder, abs: string, rel: string, stat: () =
   }
 }
 
-export function directoryTarget(dir: string, display?: string): ScanTarget {
+type Dirent = { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean };
+
+function kindOf(d: Dirent): FsEntryKind {
+  return d.isFile() ? 'file' : d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'symlink' : 'other';
+}
+
+/** The directory's filesystem for catalogers that check an index file against it (lstat only). */
+function probeOf(root: string): FsProbe {
+  const abs = (rel: string) => (rel ? `${root === '/' ? '' : root}/${rel}` : root);
+  return {
+    lstat(rel) {
+      try {
+        const st = lstatSync(abs(rel), { throwIfNoEntry: false });
+        return st ? { kind: kindOf(st), mtimeMs: st.mtimeMs } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    list(rel) {
+      try {
+        return readdirSync(abs(rel), { withFileTypes: true }).map((d) => ({ name: d.name, kind: kindOf(d) }));
+      } catch {
+        return undefined;
+      }
+    },
+    read(rel, max) {
+      let fd;
+      try {
+        fd = openSync(abs(rel), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      } catch {
+        return undefined;
+      }
+      try {
+        const st = fstatSync(fd);
+        return st.isFile() && st.size <= max ? fdAccess(fd, st.size).read(0, st.size) : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+export interface DirectoryOptions {
+  /** Name of the root package in the SBOM (default: the directory's name). */
+  display?: string;
+  /**
+   * List every directory, even subtrees a cataloger has described from an index file it checked
+   * against the disk (npm's hidden lockfile for node_modules). Slower; for audits and tests.
+   */
+  fullWalk?: boolean;
+}
+
+export function directoryTarget(dir: string, opts: DirectoryOptions = {}): ScanTarget {
+  const { display, fullWalk = false } = opts;
   const root = resolve(dir);
   const info: SourceInfo = { kind: 'directory', name: display ?? basename(root), location: dir };
   return {
@@ -86,6 +141,8 @@ export function directoryTarget(dir: string, display?: string): ScanTarget {
       }
       if (!st.isDirectory()) throw new SigilError('INPUT_UNREADABLE', `${dir} is not a directory`);
       view.beginLayer(0);
+      const probe = fullWalk ? undefined : probeOf(root);
+      if (probe) view.useFilesystem(probe);
       progress.expect(0, 'files'); // the total is unknown until the walk ends: count files
       const fileWarn = (rel: string) => (m: string) => warn(view, rel, m);
       const stack: string[] = [''];
@@ -127,7 +184,16 @@ export function directoryTarget(dir: string, display?: string): ScanTarget {
             feedFile(view, childAbs, childRel, stat, fileWarn(childRel));
           }
         }
-        for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+        // Asked only now: a file of this listing (e.g. node_modules/.package-lock.json) may have
+        // let a cataloger claim the subdirectories listed before it.
+        for (let i = subdirs.length - 1; i >= 0; i--) {
+          const next = view.descend(subdirs[i]!);
+          for (let j = next.length - 1; j >= 0; j--) {
+            const n = next[j]!;
+            // A claim names directories from an index file: walk only real ones, never through links.
+            if (n === subdirs[i] || probe?.lstat(n)?.kind === 'dir') stack.push(n);
+          }
+        }
       }
     },
   };

@@ -22,6 +22,8 @@ export interface OpenOptions {
   /** `os/arch[/variant]`, or 'all' for every platform of a multi-arch index. */
   platform: string;
   registry?: RegistryClientOptions;
+  /** Directories: list every subdirectory, even those a cataloger described from a checked index file. */
+  fullWalk?: boolean;
 }
 
 export interface OpenedSource {
@@ -179,7 +181,7 @@ export async function openSource(arg: string, opts: OpenOptions): Promise<Opened
   const local = (targets: ScanTarget[]): OpenedSource => ({ targets, close: NOTHING });
   switch (scheme) {
     case 'dir':
-      return local([directoryTarget(rest)]);
+      return local([directoryTarget(rest, { fullWalk: opts.fullWalk === true })]);
     case 'registry': {
       const r = await registryTargets(rest, opts.platform, opts.registry);
       return { targets: r.targets, close: r.close };
@@ -222,7 +224,7 @@ export async function openSource(arg: string, opts: OpenOptions): Promise<Opened
   if (st.isDirectory()) {
     if (isOciLayout(rest)) return local(await ociLayoutTargets(rest, undefined, opts.platform));
     if (await looksLikeRelease(rest)) return local(await releaseTargets(rest, opts.platform));
-    return local([directoryTarget(rest)]);
+    return local([directoryTarget(rest, { fullWalk: opts.fullWalk === true })]);
   }
   if (st.isFile()) return local(await fileTargets(rest, opts.platform, false));
   throw new SigilError('INPUT_UNREADABLE', `${rest} is not a directory or a regular file`, { hint: 'symlinks and devices are not scanned' });
