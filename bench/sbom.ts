@@ -78,7 +78,7 @@ function buildSigil(): void {
       'const results = [];',
       'for (const t of opened.targets) results.push(await catalogTarget(t, { catalogers: DEFAULT_CATALOGERS }));',
       'opened.close();',
-      'process.stdout.write(serializeSbom(buildDocument(results, { name: source, created: new Date(0) }), format));',
+      'process.stdout.write(await serializeSbom(buildDocument(results, { name: source, created: new Date(0) }), format));',
       '',
     ].join('\n'),
   );

@@ -5,9 +5,18 @@
  * `LicenseRef-…` whose original text is kept, so no information is dropped and no license is
  * invented (a correction that would add a version the input did not state is refused).
  */
-import parse, { type SpdxNode } from 'spdx-expression-parse';
-import correct from 'spdx-correct';
+import { createRequire } from 'node:module';
+import type { SpdxNode } from 'spdx-expression-parse';
 import type { ExtractedLicense } from '../formats/sbom-model.js';
+
+// Both are CommonJS. `require` spares ESM's export scan of their sources, and spdx-correct (whose
+// import sorts its tables: ~8 ms) is loaded only when a license string needs correcting, which
+// most scans never do (bench/README.md, sbom start-up).
+const requireCjs = createRequire(import.meta.url);
+let parseFn: ((text: string) => SpdxNode) | undefined;
+let correctFn: ((text: string) => string | null) | undefined;
+const parse = (text: string): SpdxNode => (parseFn ??= requireCjs('spdx-expression-parse') as (text: string) => SpdxNode)(text);
+const correct = (text: string): string | null => (correctFn ??= requireCjs('spdx-correct') as (text: string) => string | null)(text);
 
 export interface NormalizedLicense {
   expression: string;

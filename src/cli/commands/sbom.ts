@@ -17,10 +17,6 @@ import { ProgressBar } from '../progress-bar.js';
 import { sha256 } from '../../core/digest.js';
 import { producerFlags, registryFlags, tagSchemeFlags } from '../oci-flags.js';
 import type { AttachSbomResult } from '../../oci/sign-image.js';
-import { CYCLONEDX_JSON, SPDX_JSON } from '../../oci/media-types.js';
-import { SPDX_PREDICATE_TYPE } from '../../formats/spdx.js';
-import { CYCLONEDX_PREDICATE_TYPE } from '../../formats/cyclonedx.js';
-import { parseReference } from '../../oci/reference.js';
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org spec) or `--timestamp` (RFC 3339 or epoch seconds). */
 export function sbomTimestamp(flag: string | undefined, env: NodeJS.ProcessEnv): Date {
@@ -56,7 +52,8 @@ function registryTimeoutMs(flags: ParsedFlags): number {
 }
 
 /** Registry host of a `registry:`/reference SOURCE, for --allow-insecure-registry. */
-function registryOf(source: string): string {
+async function registryOf(source: string): Promise<string> {
+  const { parseReference } = await import('../../oci/reference.js');
   try {
     return parseReference(source.replace(/^registry:/, '')).registry;
   } catch {
@@ -84,6 +81,9 @@ async function attach(io: Io, flags: ParsedFlags, image: string, text: string, f
   // Loaded only when --attach is given: the registry client and the signing stack.
   const { parseImages, producerFromFlags, registryClient, tagSchemeMode, warnTag } = await import('../oci-common.js');
   const { attachSbom, resolveTargets } = await import('../../oci/sign-image.js');
+  const { CYCLONEDX_JSON, SPDX_JSON } = await import('../../oci/media-types.js');
+  const { SPDX_PREDICATE_TYPE } = await import('../../formats/spdx.js');
+  const { CYCLONEDX_PREDICATE_TYPE } = await import('../../formats/cyclonedx.js');
   const images = parseImages([image]);
   const producer = str(flags, 'key') || flags.keyless === true ? await producerFromFlags(io, flags) : undefined;
   const client = registryClient(io, flags, images);
@@ -137,7 +137,8 @@ export const sbomCommand: Command = {
     if (json && !outputFile) throw new SigilError('USAGE', '--output json prints a summary; give --output-file for the SBOM');
     const created = sbomTimestamp(str(flags, 'timestamp'), io.env);
     const attachTo = str(flags, 'attach');
-    if (attachTo) parseReference(attachTo); // a bad reference fails before the scan, not after
+    // A bad reference fails before the scan, not after; the OCI code loads only for --attach.
+    if (attachTo) (await import('../../oci/reference.js')).parseReference(attachTo);
     const catalogers = selectedCatalogers(str(flags, 'catalogers'));
     const stderrTty = (io.stderr as NodeJS.WriteStream).isTTY === true;
     const bar = flags.progress === true || stderrTty ? new ProgressBar(io.stderr) : undefined;
@@ -148,7 +149,7 @@ export const sbomCommand: Command = {
       registry: {
         env: io.env,
         timeoutMs: registryTimeoutMs(flags),
-        insecureRegistries: flags['allow-insecure-registry'] === true ? [registryOf(source)] : [],
+        insecureRegistries: flags['allow-insecure-registry'] === true ? [await registryOf(source)] : [],
       },
     });
     const results: CatalogResult[] = [];
@@ -162,7 +163,7 @@ export const sbomCommand: Command = {
       opened.close();
     }
     const doc = buildDocument(results, { name: str(flags, 'name') ?? source, created });
-    const text = serializeSbom(doc, format);
+    const text = await serializeSbom(doc, format);
     if (outputFile) writeFileAtomic(outputFile, text);
     else io.stdout.write(text);
     const attached = attachTo ? await attach(io, flags, attachTo, text, format) : undefined;

@@ -17,9 +17,7 @@ import type { ScanTarget } from './source.js';
 const MAX_METADATA_BLOB = 16 << 20;
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
-export function isOciLayout(dir: string): boolean {
-  return existsSync(join(dir, 'oci-layout')) && existsSync(join(dir, 'index.json'));
-}
+export { isOciLayout } from './oci-layout-marker.js';
 
 function blobPath(dir: string, digest: string): string {
   const [alg, hex] = digest.split(':') as [string, string];

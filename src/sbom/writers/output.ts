@@ -4,19 +4,14 @@
  * nothing is written anywhere but the output file and its temp sibling.
  */
 import type { SbomDocument } from '../../formats/sbom-model.js';
-import { writeSpdxJson, SPDX_MEDIA_TYPE } from '../../formats/spdx.js';
-import { writeCycloneDxJson, CYCLONEDX_MEDIA_TYPE } from '../../formats/cyclonedx.js';
 
 export type SbomFormat = 'spdx-json' | 'cyclonedx-json';
 
 export const SBOM_FORMATS: readonly SbomFormat[] = ['spdx-json', 'cyclonedx-json'];
 
-export function serializeSbom(doc: SbomDocument, format: SbomFormat): string {
-  return format === 'spdx-json' ? writeSpdxJson(doc) : writeCycloneDxJson(doc);
-}
-
-export function sbomMediaType(format: SbomFormat): string {
-  return format === 'spdx-json' ? SPDX_MEDIA_TYPE : CYCLONEDX_MEDIA_TYPE;
+/** Loads only the requested format's writer (the CycloneDX one pulls in the SPDX license list). */
+export async function serializeSbom(doc: SbomDocument, format: SbomFormat): Promise<string> {
+  return format === 'spdx-json' ? (await import('../../formats/spdx.js')).writeSpdxJson(doc) : (await import('../../formats/cyclonedx.js')).writeCycloneDxJson(doc);
 }
 
 export { writeFileAtomic } from '../../core/atomic-file.js';
