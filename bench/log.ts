@@ -1,5 +1,5 @@
 /**
- * Transparency log benchmark: `npm run bench -- log [requests] [entries-for-proofs]`.
+ * Transparency log benchmark: `npm run bench -- log [requests] [entries-for-proofs] [verify-threads,…]`.
  *
  * 1. Ceiling: raw better-sqlite3 batched inserts into the log's own schema (entries with the
  *    unique leaf-hash index, plus one tree-node row per entry), synchronous=FULL, 256 rows per
@@ -54,14 +54,12 @@ function threadTicks(pid: number): Map<string, number> {
   return out;
 }
 
-/** Busy threads of the server during the run, as % of a core (100 ticks/s on Linux). */
-function threadUse(before: Map<string, number>, after: Map<string, number>, secs: number): string {
-  return [...after]
-    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / secs] as const)
-    .filter(([, pct]) => pct >= 3)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, pct]) => `${k.split('#')[0]} ${pct.toFixed(0)}%`)
-    .join(', ');
+/** Busy threads of the server during the run: % of a core (100 ticks/s on Linux) and CPU µs per entry. */
+function threadUse(before: Map<string, number>, after: Map<string, number>, secs: number, entries: number): string {
+  const rows = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((a, [, t]) => a + t, 0);
+  const show = rows.filter(([, t]) => t / secs >= 3).map(([k, t]) => `${k.split('#')[0]} ${(t / secs).toFixed(0)}% (${((t * 1e4) / entries).toFixed(0)} µs/entry)`);
+  return `${show.join(', ')}; all threads ${(total / secs).toFixed(0)}% = ${((total * 1e4) / entries).toFixed(0)} µs/entry`;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -222,14 +220,14 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   await run(n, statuses);
   const secs = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const threads = threadUse(ticks0, threadTicks(server.pid), secs);
+  const threads = threadUse(ticks0, threadTicks(server.pid), secs, n - 2000);
   clearInterval(sampler);
   samples.push(`${fmt(n)} entries: RSS ${mib(rssOf(server.pid))}`);
   for (const c of conns) c.close();
   await server.stop();
   const ok = statuses.get(201) ?? 0;
   console.log(`statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
-  console.log(`throughput: ${fmt(ok / secs)} verified entries/s (${fmt(ok)} in ${secs.toFixed(1)} s), goal 15,000/s; the 64 load-generating clients in this process used ${((cpu.user + cpu.system) / 1e4 / secs).toFixed(0)}% of a core`);
+  console.log(`throughput: ${fmt(ok / secs)} verified entries/s (${fmt(ok)} in ${secs.toFixed(1)} s), goal 15,000/s; the 64 load-generating connections in this process used ${((cpu.user + cpu.system) / 1e4 / secs).toFixed(0)}% of a core (${((cpu.user + cpu.system) / ok).toFixed(0)} µs/entry)`);
   console.log(`server threads busy during the run (% of a core): ${threads}`);
   console.log(`server RSS as the log grew: ${samples.join('; ')}`);
 }
@@ -307,6 +305,7 @@ export default async function main(args: string[]): Promise<void> {
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores (other processes share the machine)`);
   const requests = Number(args[0] ?? 150000);
   const proofEntries = Number(args[1] ?? 1000000);
+  const verifyThreads = (args[2] ?? '0,1').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'sigil-bench-log-'));
   try {
     console.log('## 1. Ceiling: raw better-sqlite3, log schema, synchronous=FULL, 256 rows per transaction');
@@ -316,7 +315,7 @@ export default async function main(args: string[]): Promise<void> {
     const t0 = performance.now();
     const { bodies } = prepareRequests(requests + 2000, 64);
     console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    for (const threads of [0, 1]) await writeThroughput(dir, bodies, threads);
+    for (const threads of verifyThreads) await writeThroughput(dir, bodies, threads);
     if (proofEntries > 0) await proofLatency(dir, proofEntries);
     else console.log('\n## 3. Inclusion proofs: skipped (0 proof entries asked for)');
   } finally {

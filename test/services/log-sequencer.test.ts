@@ -60,6 +60,17 @@ test('depth 1 commits one batch at a time; a deeper pipeline hands over more at 
   }
 });
 
+test('with flushAt, a burst is handed over in groups while it is still arriving', async () => {
+  const r = recorder(1);
+  const seq = new Sequencer(r.commit, { pipelineDepth: 4, flushAt: 4 });
+  const got = await Promise.all(Array.from({ length: 10 }, (_, i) => seq.submit(entry(i))));
+  assert.deepEqual(r.seen.batches, [4, 4, 2]);
+  assert.deepEqual(
+    got.map((s) => s.result.outcomes[s.position]!.index),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+});
+
 test('back-pressure: too many waiting entries and a commit slower than the timeout are 503s', async () => {
   const slow = recorder(200);
   const seq = new Sequencer(slow.commit, { maxPending: 2, integrationTimeoutMs: 50 });

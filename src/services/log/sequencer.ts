@@ -25,6 +25,13 @@ export interface SequencerOptions {
    * time). A store that queues and merges calls itself (LogStore.appendConcurrency) takes more.
    */
   pipelineDepth?: number;
+  /**
+   * Hand a batch over as soon as this many entries wait, instead of at the end of the event-loop
+   * turn (default 16 with a pipeline deeper than 1, otherwise only at the end of the turn). A burst
+   * of requests takes the HTTP thread milliseconds to parse; without this the store would sit idle
+   * until the whole burst is read, then the HTTP thread idle while the store commits it.
+   */
+  flushAt?: number;
 }
 
 export interface Sequenced {
@@ -45,6 +52,7 @@ export class Sequencer {
   readonly maxPending: number;
   readonly integrationTimeoutMs: number;
   readonly pipelineDepth: number;
+  readonly flushAt: number;
   #pending: Waiter[] = [];
   /** Batches handed to the store and not answered yet. */
   #inflight = 0;
@@ -60,6 +68,7 @@ export class Sequencer {
     this.maxPending = opts.maxPending ?? 65536;
     this.integrationTimeoutMs = opts.integrationTimeoutMs ?? 1000;
     this.pipelineDepth = Math.max(1, Math.floor(opts.pipelineDepth ?? 1));
+    this.flushAt = Math.max(1, opts.flushAt ?? (this.pipelineDepth > 1 ? 16 : Infinity));
   }
 
   submit(entry: NewEntry): Promise<Sequenced> {
@@ -91,7 +100,8 @@ export class Sequencer {
           }
         },
       });
-      this.#schedule();
+      if (this.#pending.length >= this.flushAt && this.batchDelayMs === 0) this.#pump();
+      else this.#schedule();
     });
   }
 

@@ -1,16 +1,22 @@
-/** Verification thread of verify-pool.ts: prepares entries and answers with bytes or an error. */
+/**
+ * Verification thread of verify-pool.ts: prepares each request of a group and answers the group
+ * with one message of entries or errors.
+ */
 import { parentPort } from 'node:worker_threads';
 import { isSigilError } from '../../core/errors.js';
-import { prepareRequest, type LogApi } from './prepare.js';
+import { prepareRequest } from './prepare.js';
+import type { PrepareReply, PrepareRequest } from './verify-pool.js';
 
-const port = parentPort!;
-port.on('message', (m: { id: number; api: LogApi; body: Uint8Array }) => {
+function prepareOne(m: PrepareRequest): PrepareReply {
   try {
     const p = prepareRequest(m.api, m.body);
-    port.postMessage({ id: m.id, ok: true, kind: p.kind, version: p.version, body: p.body, leafHash: p.leafHash });
+    return { id: m.id, ok: true, kind: p.kind, version: p.version, body: p.body, leafHash: p.leafHash };
   } catch (e) {
-    const err = isSigilError(e) ? { code: e.code, message: e.message, hint: e.hint, kind: e.kind } : { code: 'INTERNAL', message: `internal error: ${(e as Error).message}`, kind: 'internal' };
-    port.postMessage({ id: m.id, ok: false, error: err });
+    const error = isSigilError(e) ? { code: e.code, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), kind: e.kind } : { code: 'INTERNAL' as const, message: `internal error: ${(e as Error).message}`, kind: 'internal' as const };
+    return { id: m.id, ok: false, error };
   }
-});
+}
+
+const port = parentPort!;
+port.on('message', (group: PrepareRequest[]) => port.postMessage(group.map(prepareOne)));
 port.postMessage({ ready: true });

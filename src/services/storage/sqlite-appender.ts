@@ -68,7 +68,7 @@ export class SqliteAppender {
       leafByHash: w.prepare<[Buffer], { idx: number; integrated_time: number }>('SELECT idx, integrated_time FROM entries WHERE leaf_hash = ?'),
       node: w.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
       leaf: w.prepare<[number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM entries WHERE idx = ?'),
-      insEntry: w.prepare('INSERT INTO entries (idx, leaf_hash, body, kind, version, integrated_time) VALUES (?, ?, ?, ?, ?, ?)'),
+      insEntry: w.prepare('INSERT INTO entries (idx, leaf_hash, body, kind, version, integrated_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (leaf_hash) DO NOTHING'),
       insNode: w.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       insCheckpoint: w.prepare('INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)'),
     };
@@ -101,31 +101,21 @@ export class SqliteAppender {
       frontier = frontier.clone();
       const outcomes: AppendOutcome[] = [];
       const created: NewNode[] = [];
-      const inBatch = new Map<string, AppendOutcome>();
       let next = size;
       for (const e of entries) {
-        const key = e.leafHash.toString('latin1');
-        const seen = inBatch.get(key);
-        if (seen) {
-          outcomes.push({ ...seen, duplicate: true });
-          continue;
-        }
-        const existing = st.leafByHash.get(e.leafHash);
-        if (existing) {
-          const o = { index: existing.idx, duplicate: true, integratedTime: existing.integrated_time };
-          inBatch.set(key, o);
-          outcomes.push(o);
+        // The unique leaf-hash index finds duplicates (stored, or earlier in this batch) during
+        // the insert itself: no separate lookup for the common case of a new entry.
+        if (st.insEntry.run(next, e.leafHash, e.body, e.kind, e.version, e.integratedTime).changes === 0) {
+          const existing = st.leafByHash.get(e.leafHash)!;
+          outcomes.push({ index: existing.idx, duplicate: true, integratedTime: existing.integrated_time });
           continue;
         }
         const index = next++;
-        st.insEntry.run(index, e.leafHash, e.body, e.kind, e.version, e.integratedTime);
         for (const n of frontier.append(e.leafHash)) {
           created.push(n);
           if (n.level > 0) st.insNode.run(n.level, n.index, n.hash);
         }
-        const o = { index, duplicate: false, integratedTime: e.integratedTime };
-        inBatch.set(key, o);
-        outcomes.push(o);
+        outcomes.push({ index, duplicate: false, integratedTime: e.integratedTime });
       }
       if (next === size) {
         w.exec('COMMIT');
