@@ -3,7 +3,7 @@
  * from the final view, and assembles one format-neutral SbomDocument (one root package per
  * target, CONTAINS from each root to what was found in it, DEPENDS_ON where metadata records it).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ExtractedLicense, SbomDocument, SbomPackage, SbomRelationship } from '../formats/sbom-model.js';
 import type { Cataloger } from './catalogers/cataloger.js';
 import { findOsIdentity, osReleaseCataloger } from './catalogers/os-release.js';
@@ -59,7 +59,7 @@ export async function catalogTarget(target: ScanTarget, opts: CatalogOptions): P
 }
 
 function shortHash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 10);
+  return hash('sha256', s, 'hex').slice(0, 10);
 }
 
 function makeId(kind: string, name: string, version: string | undefined, identity: string): string {

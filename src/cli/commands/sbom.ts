@@ -11,7 +11,7 @@ import { DEFAULT_CATALOGERS } from '../../sbom/catalogers/index.js';
 import { buildDocument, catalogTarget, type CatalogResult } from '../../sbom/scan.js';
 import { openSource } from '../../sbom/sources/open.js';
 import { NO_PROGRESS, type ProgressSink } from '../../sbom/sources/source.js';
-import { SBOM_FORMATS, serializeSbom, writeFileAtomic, type SbomFormat } from '../../sbom/writers/output.js';
+import { SBOM_FORMATS, serializeSbom, writeSbomFile, type SbomFormat } from '../../sbom/writers/output.js';
 import { hostPlatform } from '../../sbom/sources/platform.js';
 import { ProgressBar } from '../progress-bar.js';
 import { sha256 } from '../../core/digest.js';
@@ -164,7 +164,7 @@ export const sbomCommand: Command = {
     }
     const doc = buildDocument(results, { name: str(flags, 'name') ?? source, created });
     const text = await serializeSbom(doc, format);
-    if (outputFile) writeFileAtomic(outputFile, text);
+    if (outputFile) await writeSbomFile(outputFile, text);
     else io.stdout.write(text);
     const attached = attachTo ? await attach(io, flags, attachTo, text, format) : undefined;
     const warnings = results.flatMap((r) => r.warnings);

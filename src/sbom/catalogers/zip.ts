@@ -6,7 +6,6 @@
  * every offset is checked against the file size, and data prepended to the archive (self-
  * extracting stubs, shell launchers) is accounted for as Go's archive/zip does.
  */
-import { inflateRawSync } from 'node:zlib';
 import type { RandomAccess } from './cataloger.js';
 
 export interface ZipEntry {
@@ -120,7 +119,8 @@ export function readEntry(file: RandomAccess, e: ZipEntry, max: number): Buffer 
   if (e.method === 0) return data;
   if (e.method === 8) {
     try {
-      return inflateRawSync(data, { maxOutputLength: max });
+      // zlib is loaded on the first compressed entry, not on every `sigil sbom` start.
+      return process.getBuiltinModule('node:zlib').inflateRawSync(data, { maxOutputLength: max });
     } catch (err) {
       throw new ZipError(`${e.name}: cannot inflate (${(err as Error).message})`);
     }

@@ -14,4 +14,7 @@ export async function serializeSbom(doc: SbomDocument, format: SbomFormat): Prom
   return format === 'spdx-json' ? (await import('../../formats/spdx.js')).writeSpdxJson(doc) : (await import('../../formats/cyclonedx.js')).writeCycloneDxJson(doc);
 }
 
-export { writeFileAtomic } from '../../core/atomic-file.js';
+/** Replaces `path` atomically (loaded when an output file is given, not for stdout). */
+export async function writeSbomFile(path: string, text: string): Promise<void> {
+  (await import('../../core/atomic-file.js')).writeFileAtomic(path, text);
+}
