@@ -178,6 +178,19 @@ test('small project: current hidden lockfile → fast path, same packages and ed
   assert.ok(edge('node_modules/@s/b', 'node_modules/a'));
 });
 
+test('small project in a subfolder of the scanned directory: its node_modules is skipped too', async () => {
+  const parent = join(work, 'monorepo');
+  mkdirSync(parent);
+  const dir = smallProject(join('monorepo', 'app'));
+  assert.equal(dir, join(parent, 'app'));
+  const fast = await scan(parent);
+  const full = await scan(parent, true);
+  assert.equal(fast.files, 2);
+  assert.deepEqual([...npmIds(fast.result)].sort(), SMALL_IDS);
+  assert.deepEqual(essence(fast.result), essence(full.result));
+  assert.ok(fast.result.packages.some((p) => p.locations.includes('/app/node_modules/@s/b/package.json')));
+});
+
 test('small project: stale hidden lockfile (newer folder, missing folder, extra package) → the walk, right answer', async () => {
   const newer = smallProject('newer');
   utimesSync(join(newer, 'node_modules/a/node_modules/c'), T_LOCK, new Date(T_LOCK.getTime() + 1000));
