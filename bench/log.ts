@@ -169,14 +169,19 @@ function rawRequest(port: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
-async function startServer(dir: string, port: number, verifyThreads: number): Promise<{ pid: number; stop: () => Promise<void> }> {
+type Target = 'log' | 'floor';
+
+async function startServer(dir: string, port: number, verifyThreads: number, target: Target): Promise<{ pid: number; stop: () => Promise<void> }> {
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(join(dir, 'log.key'), encryptCosignKey(key.privateKey, 'bench', { scrypt: { N: 1024, r: 8, p: 1 } }));
-  const child = spawn(
-    process.execPath,
-    [...(process.env.SIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', `127.0.0.1:${port}`, '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)],
-    { env: { ...process.env, SIGIL_PASSWORD: 'bench' }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const script =
+    target === 'log'
+      ? ['src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', `127.0.0.1:${port}`, '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)]
+      : ['bench/_log-floor-server.ts', String(port), String(verifyThreads)];
+  const child = spawn(process.execPath, [...(process.env.SIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', ...script], {
+    env: { ...process.env, SIGIL_PASSWORD: 'bench' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (c) => reject(new Error(`log serve exited ${c}`)));
@@ -191,11 +196,11 @@ async function startServer(dir: string, port: number, verifyThreads: number): Pr
   };
 }
 
-async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: number): Promise<void> {
+async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: number, target: Target): Promise<void> {
   const n = bodies.length;
-  console.log(`\n### --verify-threads ${verifyThreads}`);
+  console.log(target === 'log' ? `\n### sigil log serve --verify-threads ${verifyThreads}` : `\n### floor: the same HTTP front and verification, no log behind it, ${verifyThreads} verification threads`);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startServer(dir, port, verifyThreads);
+  const server = await startServer(dir, port, verifyThreads, target);
   const requests = bodies.map((b) => rawRequest(port, b));
   const conns = await Promise.all(Array.from({ length: 64 }, () => RawConnection.open(port)));
   // Warm-up (JIT, SQLite cache) with 2,000 entries, not counted.
@@ -315,7 +320,8 @@ export default async function main(args: string[]): Promise<void> {
     const t0 = performance.now();
     const { bodies } = prepareRequests(requests + 2000, 64);
     console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    for (const threads of verifyThreads) await writeThroughput(dir, bodies, threads);
+    for (const threads of verifyThreads) await writeThroughput(dir, bodies, threads, 'log');
+    for (const threads of verifyThreads) await writeThroughput(dir, bodies, threads, 'floor');
     if (proofEntries > 0) await proofLatency(dir, proofEntries);
     else console.log('\n## 3. Inclusion proofs: skipped (0 proof entries asked for)');
   } finally {
