@@ -13,7 +13,6 @@ import { openSource } from '../../sbom/sources/open.js';
 import { NO_PROGRESS, type ProgressSink } from '../../sbom/sources/source.js';
 import { SBOM_FORMATS, serializeSbom, writeSbomFile, type SbomFormat } from '../../sbom/writers/output.js';
 import { hostPlatform } from '../../sbom/sources/platform.js';
-import { ProgressBar } from '../progress-bar.js';
 import { sha256 } from '../../core/digest.js';
 import { producerFlags, registryFlags, tagSchemeFlags } from '../oci-flags.js';
 import type { AttachSbomResult } from '../../oci/sign-image.js';
@@ -141,7 +140,7 @@ export const sbomCommand: Command = {
     if (attachTo) (await import('../../oci/reference.js')).parseReference(attachTo);
     const catalogers = selectedCatalogers(str(flags, 'catalogers'));
     const stderrTty = (io.stderr as NodeJS.WriteStream).isTTY === true;
-    const bar = flags.progress === true || stderrTty ? new ProgressBar(io.stderr) : undefined;
+    const bar = flags.progress === true || stderrTty ? new (await import('../progress-bar.js')).ProgressBar(io.stderr) : undefined;
     const progress: ProgressSink = bar ?? NO_PROGRESS;
     const opened = await openSource(source, {
       platform: str(flags, 'platform') ?? hostPlatform(),

@@ -59,7 +59,10 @@ export type FsEntryKind = 'file' | 'dir' | 'symlink' | 'other';
 /**
  * The real filesystem behind a directory source, for catalogers that can trust an index file only
  * after checking it against the disk (paths relative to the scanned root, never followed through
- * symlinks). Archives and image layers have no probe: their mtimes are whatever the packer wrote.
+ * symlinks). Archives and image layers have no probe: their mtimes are whatever the packer wrote
+ * (BuildKit's rewrite-timestamp sets them all to SOURCE_DATE_EPOCH, so a stale index would look
+ * current), a later layer can change a subtree without touching the index, and their bytes are
+ * streamed whether or not a cataloger needs them, so skipping would save little there.
  */
 export interface FsProbe {
   /** Kind and modification time (ms since the epoch); undefined when the path does not exist. */
