@@ -3,12 +3,13 @@
  * package of single-letter `X:value` lines; P name, V version, A arch, L license, o origin, m
  * maintainer, U url, T description, C checksum, D depends, p provides).
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import { parsePerson } from './control-file.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import { normalizeLicenses } from '../license.js';
 import { distroQualifier, purl } from '../purl.js';
+import { selectApk } from './selectors.js';
 
 interface ApkEntry {
   name: string;
@@ -66,7 +67,7 @@ function apkLicense(l: string): string {
 
 export const apkCataloger: Cataloger<ApkEntry[]> = {
   name: 'apk',
-  select: (f: FileMeta) => (f.path === 'lib/apk/db/installed' ? { kind: 'bytes', max: 64 << 20 } : undefined),
+  select: selectApk,
   parse: (_f, content) => parseApkInstalled(wholeContent(content).toString('utf8')),
   finish(records, ctx): CatalogerOutput {
     const packages: FoundPackage[] = [];

@@ -3,12 +3,12 @@
  * sha256 of the .crate file) and dependency edges. Dependencies are written `name`, `name version`
  * or `name version (source)`; the version is only present when several versions are locked.
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
-import { baseName } from '../paths.js';
 import { purl } from '../purl.js';
 import { parseToml, type TomlTable } from './toml.js';
+import { selectCargo } from './selectors.js';
 
 interface Crate {
   name: string;
@@ -54,7 +54,7 @@ export function parseCargoLock(text: string): Crate[] {
 
 export const cargoCataloger: Cataloger<Crate[]> = {
   name: 'cargo',
-  select: (f: FileMeta) => (baseName(f.path) === 'Cargo.lock' ? { kind: 'bytes', max: 32 << 20 } : undefined),
+  select: selectCargo,
   parse(_f, content, ctx) {
     try {
       return parseCargoLock(wholeContent(content).toString('utf8'));

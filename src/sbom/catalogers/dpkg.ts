@@ -5,13 +5,14 @@
  * (DEP-5) files, else references to `/usr/share/common-licenses/<name>`. Dependency edges follow
  * Depends and Pre-Depends, taking the first alternative that is installed (or provided).
  */
-import type { Cataloger, FileMeta, FinishContext } from './cataloger.js';
+import type { Cataloger, FinishContext } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import { parsePerson, parseStanzas, stanzaGet, type Stanza } from './control-file.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import type { Supplier } from '../../formats/sbom-model.js';
 import { normalizeLicenses } from '../license.js';
 import { distroQualifier, purl } from '../purl.js';
+import { selectDpkg } from './selectors.js';
 
 interface DpkgEntry {
   name: string;
@@ -95,21 +96,10 @@ function supplierOf(maintainer: string | undefined): Supplier | undefined {
   return { kind: org ? 'Organization' : 'Person', name: p.name, ...(p.email ? { email: p.email } : {}) };
 }
 
-const STATUS = 'var/lib/dpkg/status';
-const STATUS_D = 'var/lib/dpkg/status.d/';
 
 export const dpkgCataloger: Cataloger<DpkgRecord> = {
   name: 'dpkg',
-  select(f: FileMeta) {
-    if (f.path === STATUS) return { kind: 'bytes', max: 64 << 20 };
-    if (f.path.startsWith(STATUS_D) && !f.path.endsWith('.md5sums') && !f.path.slice(STATUS_D.length).includes('/')) {
-      return { kind: 'bytes', max: 16 << 20 };
-    }
-    if (f.path.startsWith('usr/share/doc/') && f.path.endsWith('/copyright') && f.path.split('/').length === 5) {
-      return { kind: 'bytes', max: 8 << 20 };
-    }
-    return undefined;
-  },
+  select: selectDpkg,
   parse(f, content) {
     const text = wholeContent(content).toString('utf8');
     if (f.path.endsWith('/copyright') && f.path.startsWith('usr/share/doc/')) return { kind: 'copyright', licenses: copyrightLicenses(text) };

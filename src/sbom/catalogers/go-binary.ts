@@ -9,14 +9,14 @@
  * binary); streamed layers cannot seek, so there the magic is searched at 16-byte-aligned offsets
  * (the section's alignment) while the file streams past, and the bytes after it are kept.
  */
-import type { Cataloger, FileMeta, RandomAccess, StreamConsumer } from './cataloger.js';
+import type { Cataloger, RandomAccess, StreamConsumer } from './cataloger.js';
 import { asRandomAccess } from './cataloger.js';
 import { elfSections, isElf, SHT_NOBITS } from './elf.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import { purl } from '../purl.js';
+import { selectGoBinary } from './selectors.js';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
-const NOT_BINARY = /\.(js|cjs|mjs|ts|mts|cts|jsx|tsx|json|map|md|markdown|txt|css|scss|html?|ya?ml|toml|xml|svg|png|jpe?g|gif|py|pyc|rb|pl|pm|sh|bash|c|h|cc|cpp|hpp|go|rs|java|class|jar|properties|lock|gz|tgz|zip|conf|cfg|ini|log|csv|pem|crt|key|snap|d\.ts)$/i;
 const HEADER = 32;
 /** Module info of even very large programs is well below this. */
 const MAX_INFO = 4 << 20;
@@ -243,7 +243,7 @@ export const goBinaryCataloger: Cataloger<GoBuildInfo> = {
   // Executables only (mode bits; tar and directories both have them): go build sets 0755. Names
   // with a source/text/data extension are skipped before the mode is looked at, which saves a stat
   // per file in trees such as node_modules where scripts are often marked executable.
-  select: (f: FileMeta) => (!NOT_BINARY.test(f.path) && (f.mode & 0o111) !== 0 && f.size >= 1024 ? { kind: 'random', maxBuffered: 0 } : undefined),
+  select: selectGoBinary,
   parse(_f, content, ctx) {
     const r = fromSections(asRandomAccess(content));
     if (r === 'old-format') {

@@ -2,11 +2,12 @@
  * Go modules of a source tree: `go.mod` requirements (with `replace` directives applied, as the
  * go command resolves them; https://go.dev/ref/mod#go-mod-file) and the `h1:` hashes of `go.sum`.
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import { baseName, parentOf } from '../paths.js';
 import { purl } from '../purl.js';
+import { selectGoMod } from './selectors.js';
 
 interface GoMod {
   module?: string;
@@ -86,11 +87,7 @@ function modulePurl(path: string, version: string | undefined): string | undefin
 
 export const goModCataloger: Cataloger<GoModRecord> = {
   name: 'go-mod',
-  select(f: FileMeta) {
-    const b = baseName(f.path);
-    if ((b === 'go.mod' || b === 'go.sum') && !f.path.includes('/vendor/') && !f.path.startsWith('vendor/')) return { kind: 'bytes', max: 16 << 20 };
-    return undefined;
-  },
+  select: selectGoMod,
   parse(f, content) {
     const text = wholeContent(content).toString('utf8');
     return baseName(f.path) === 'go.mod' ? { kind: 'mod', mod: parseGoMod(text) } : { kind: 'sum', sums: parseGoSum(text) };

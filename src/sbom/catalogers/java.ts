@@ -6,7 +6,7 @@
  * (a shaded jar) yields one package per embedded artifact, depending from the archive's own.
  */
 import { createHash } from 'node:crypto';
-import type { Cataloger, FileMeta, RandomAccess } from './cataloger.js';
+import type { Cataloger, RandomAccess } from './cataloger.js';
 import { asRandomAccess, bufferAccess } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import type { Checksum } from '../../formats/sbom-model.js';
@@ -14,9 +14,8 @@ import { normalizeLicenses } from '../license.js';
 import { baseName } from '../paths.js';
 import { purl } from '../purl.js';
 import { readCentralDirectory, readEntry, ZipError } from './zip.js';
+import { JAVA_ARCHIVE_EXT, selectJava } from './selectors.js';
 
-const ARCHIVE_EXT = /\.(jar|war|ear|jpi|hpi|par|sar|nar|kar)$/i;
-const MAX_ARCHIVE = 128 << 20;
 const MAX_NESTED = 64 << 20;
 const MAX_META = 1 << 20;
 const MAX_DEPTH = 3;
@@ -65,7 +64,7 @@ function parseProperties(text: string): Record<string, string> {
 
 /** `commons-lang3-3.12.0.jar` → name and version guessed from the file name. */
 function nameFromFile(file: string): { name: string; version?: string } {
-  const base = baseName(file).replace(ARCHIVE_EXT, '');
+  const base = baseName(file).replace(JAVA_ARCHIVE_EXT, '');
   const m = /^(.+?)-(\d[\w.+-]*)$/.exec(base);
   return m ? { name: m[1]!, version: m[2]! } : { name: base };
 }
@@ -133,7 +132,7 @@ export function javaPackages(ra: RandomAccess, location: string, warn: (m: strin
   }
   if (depth < MAX_DEPTH) {
     for (const e of entries) {
-      if (!ARCHIVE_EXT.test(e.name) || e.name.endsWith('/')) continue;
+      if (!JAVA_ARCHIVE_EXT.test(e.name) || e.name.endsWith('/')) continue;
       let inner: Buffer;
       try {
         inner = readEntry(ra, e, MAX_NESTED);
@@ -149,7 +148,7 @@ export function javaPackages(ra: RandomAccess, location: string, warn: (m: strin
 
 export const javaCataloger: Cataloger<JavaPackage[]> = {
   name: 'java',
-  select: (f: FileMeta) => (ARCHIVE_EXT.test(f.path) ? { kind: 'random', maxBuffered: MAX_ARCHIVE } : undefined),
+  select: selectJava,
   parse: (f, content, ctx) => javaPackages(asRandomAccess(content), `/${f.path}`, (m) => ctx.warn(m)),
   finish(records): CatalogerOutput {
     const packages: FoundPackage[] = [];

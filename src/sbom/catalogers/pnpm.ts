@@ -4,12 +4,12 @@
  * `snapshots:`). Only the YAML shapes pnpm writes are read: block mappings by indentation, with
  * `resolution: {integrity: …}` flow maps. Peer-dependency suffixes are stripped from versions.
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import type { Checksum } from '../../formats/sbom-model.js';
-import { baseName } from '../paths.js';
 import { purl } from '../purl.js';
+import { selectPnpm } from './selectors.js';
 
 interface PnpmEntry {
   name: string;
@@ -105,7 +105,7 @@ function integrity(sri: string | undefined): Checksum[] | undefined {
 
 export const pnpmCataloger: Cataloger<PnpmEntry[]> = {
   name: 'pnpm',
-  select: (f: FileMeta) => (baseName(f.path) === 'pnpm-lock.yaml' && !f.path.includes('node_modules/') ? { kind: 'bytes', max: 64 << 20 } : undefined),
+  select: selectPnpm,
   parse: (_f, content) => parsePnpmLock(wholeContent(content).toString('utf8')),
   finish(records): CatalogerOutput {
     const packages: FoundPackage[] = [];

@@ -4,7 +4,7 @@
  * Guide "Core metadata specifications"), pinned `requirements*.txt` lines and `poetry.lock`.
  * Names are normalized as PEP 503 says (lower case, runs of `-_.` → `-`) for purls and lookups.
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import { parseMessage, parsePerson, stanzaGet, stanzaGetAll } from './control-file.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
@@ -13,6 +13,7 @@ import { licenseFromClassifier, normalizeLicenses } from '../license.js';
 import { baseName, parentOf } from '../paths.js';
 import { purl } from '../purl.js';
 import { parseToml, type TomlTable } from './toml.js';
+import { selectPython } from './selectors.js';
 
 interface Dist {
   name: string;
@@ -101,15 +102,7 @@ function pyPurl(name: string, version: string | undefined): string | undefined {
 
 export const pythonCataloger: Cataloger<PyRecord> = {
   name: 'python',
-  select(f: FileMeta) {
-    const p = f.path;
-    const b = baseName(p);
-    const dir = baseName(parentOf(p));
-    if ((b === 'METADATA' && dir.endsWith('.dist-info')) || (b === 'PKG-INFO' && dir.endsWith('.egg-info'))) return { kind: 'bytes', max: 8 << 20 };
-    if (b.endsWith('.egg-info')) return { kind: 'bytes', max: 8 << 20 };
-    if (/^requirements.*\.txt$/.test(b) || b === 'poetry.lock') return { kind: 'bytes', max: 16 << 20 };
-    return undefined;
-  },
+  select: selectPython,
   parse(f, content, ctx) {
     const text = wholeContent(content).toString('utf8');
     const b = baseName(f.path);

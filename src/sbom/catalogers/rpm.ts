@@ -7,12 +7,13 @@
  */
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import { normalizeLicenses } from '../license.js';
 import { distroQualifier, purl } from '../purl.js';
 import { headerInt, headerString, headerStrings, parseRpmHeader, RPMTAG } from './rpm-header.js';
+import { selectRpm } from './selectors.js';
 
 interface RpmEntry {
   name: string;
@@ -29,7 +30,6 @@ interface RpmEntry {
   provides: string[];
 }
 
-const PATHS = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'];
 
 /** The native SQLite module is loaded only when an rpm database is found (most scans never need it). */
 function openDatabase(bytes: Buffer): BetterSqlite3.Database {
@@ -87,12 +87,7 @@ type RpmRecord = RpmEntry[] | { wal: number };
 
 export const rpmCataloger: Cataloger<RpmRecord> = {
   name: 'rpm',
-  select(f: FileMeta) {
-    if (PATHS.includes(f.path)) return { kind: 'bytes', max: 128 << 20 };
-    // A non-empty write-ahead log holds transactions not yet in the main file: say so.
-    if (PATHS.some((p) => f.path === `${p}-wal`) && f.size > 0) return { kind: 'random', maxBuffered: 0 };
-    return undefined;
-  },
+  select: selectRpm,
   // Only the log's size matters; streamed sources need none of its bytes.
   stream: (f) => ({ write: () => false, end: () => ({ wal: f.size }) }),
   parse(f, content, ctx) {

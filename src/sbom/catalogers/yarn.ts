@@ -5,12 +5,12 @@
  * descriptors (name@range) that resolve to the entry, which is also how dependency edges are
  * resolved. Workspace and link entries are the project itself, not dependencies.
  */
-import type { Cataloger, FileMeta } from './cataloger.js';
+import type { Cataloger } from './cataloger.js';
 import { wholeContent } from './cataloger.js';
 import type { CatalogerOutput, FoundEdge, FoundPackage } from '../model.js';
 import type { Checksum } from '../../formats/sbom-model.js';
-import { baseName } from '../paths.js';
 import { purl } from '../purl.js';
+import { selectYarn } from './selectors.js';
 
 interface YarnEntry {
   descriptors: string[];
@@ -94,7 +94,7 @@ function npmPurl(name: string, version: string): string | undefined {
 
 export const yarnCataloger: Cataloger<YarnEntry[]> = {
   name: 'yarn',
-  select: (f: FileMeta) => (baseName(f.path) === 'yarn.lock' && !f.path.includes('node_modules/') ? { kind: 'bytes', max: 64 << 20 } : undefined),
+  select: selectYarn,
   parse: (_f, content) => parseYarnLock(wholeContent(content).toString('utf8')),
   finish(records): CatalogerOutput {
     const packages: FoundPackage[] = [];
