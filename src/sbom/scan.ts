@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import type { ExtractedLicense, SbomDocument, SbomPackage, SbomRelationship } from '../formats/sbom-model.js';
-import type { Cataloger } from './catalogers/cataloger.js';
+import type { Cataloger, CatalogerRef } from './catalogers/cataloger.js';
 import { findOsIdentity, osReleaseCataloger } from './catalogers/os-release.js';
 import type { FoundEdge, FoundPackage, OsIdentity, ScanWarning } from './model.js';
 import { ViewBuilder } from './view.js';
@@ -22,15 +22,17 @@ export interface CatalogResult {
 }
 
 export interface CatalogOptions {
-  catalogers: readonly Cataloger[];
+  /** Lazy ones load when a file they select turns up (or all before a streamed source's walk). */
+  catalogers: readonly CatalogerRef[];
   progress?: ProgressSink;
 }
 
 /** Walks one target and runs every cataloger over its final view. */
 export async function catalogTarget(target: ScanTarget, opts: CatalogOptions): Promise<CatalogResult> {
-  const catalogers = opts.catalogers.includes(osReleaseCataloger as Cataloger) ? opts.catalogers : [osReleaseCataloger as Cataloger, ...opts.catalogers];
+  const catalogers: readonly CatalogerRef[] = opts.catalogers.includes(osReleaseCataloger as Cataloger) ? opts.catalogers : [osReleaseCataloger as Cataloger, ...opts.catalogers];
   const warnings: ScanWarning[] = [];
   const view = new ViewBuilder(catalogers, warnings);
+  if (!target.awaitsFileSinks) await view.loadAll();
   await target.walk(view, opts.progress ?? NO_PROGRESS);
   const result = view.result();
   const osIndex = catalogers.indexOf(osReleaseCataloger as Cataloger);
@@ -38,8 +40,10 @@ export async function catalogTarget(target: ScanTarget, opts: CatalogOptions): P
   const ctx = view.finishContext(os);
   const packages: FoundPackage[] = [];
   const edges: FoundEdge[] = [];
-  catalogers.forEach((cat, i) => {
-    if (i === osIndex) return;
+  catalogers.forEach((_, i) => {
+    const cat = view.catalogerAt(i);
+    // A cataloger never loaded selected no file: it has no records and nothing to report.
+    if (i === osIndex || !cat) return;
     let out;
     try {
       out = cat.finish(result.records[i]!, ctx);

@@ -11,8 +11,8 @@
  * lower one at the same path, a non-directory also hiding a lower directory's contents.
  */
 import { ancestors, baseName, normalizeEntryPath, parentOf } from './paths.js';
-import type { Cataloger, Capture, FileMeta, FinishContext, FsProbe, ParseContext, RandomAccess, StreamConsumer } from './catalogers/cataloger.js';
-import { bufferAccess } from './catalogers/cataloger.js';
+import type { Cataloger, CatalogerRef, Capture, FileMeta, FinishContext, FsProbe, ParseContext, RandomAccess, StreamConsumer } from './catalogers/cataloger.js';
+import { bufferAccess, isLoaded } from './catalogers/cataloger.js';
 import type { ScanWarning } from './model.js';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
@@ -38,6 +38,11 @@ export interface EntryHeader {
 export interface FileSink {
   /** True when some cataloger would rather seek than stream (directory sources can). */
   readonly wantsRandom: boolean;
+  /**
+   * Set while a cataloger that wants this file is still loading: directory sources await it before
+   * delivering content; streamed sources have `loadAll` run before their walk and never see it.
+   */
+  readonly ready?: Promise<void>;
   /** Directory sources: the file itself, readable in place. */
   acceptRandom(access: RandomAccess): void;
   /** Streamed sources: the next bytes; false when nothing more is needed. */
@@ -89,11 +94,36 @@ export class ViewBuilder {
   private readonly claimedSkip = new Set<string>();
   private readonly claimedVisit = new Set<string>();
 
+  /** The loaded catalogers, by index of `catalogers` (lazy ones once loaded). */
+  private readonly loaded: (Cataloger | undefined)[];
+  private readonly loading: (Promise<void> | undefined)[];
+
   constructor(
-    private readonly catalogers: readonly Cataloger[],
+    private readonly catalogers: readonly CatalogerRef[],
     private readonly warnings: ScanWarning[],
   ) {
     this.records = catalogers.map(() => new Map());
+    this.loaded = catalogers.map((c) => (isLoaded(c) ? c : undefined));
+    this.loading = catalogers.map(() => undefined);
+  }
+
+  private load(index: number): Promise<void> {
+    const ref = this.catalogers[index]!;
+    return (this.loading[index] ??= isLoaded(ref)
+      ? Promise.resolve()
+      : ref.load().then((cat) => {
+          this.loaded[index] = cat;
+        }));
+  }
+
+  /** Loads every lazy cataloger (for sources that cannot wait in the middle of a stream). */
+  async loadAll(): Promise<void> {
+    await Promise.all(this.catalogers.map((_, i) => this.load(i)));
+  }
+
+  /** The cataloger at `index` if it was loaded; one never loaded saw no file and holds no record. */
+  catalogerAt(index: number): Cataloger | undefined {
+    return this.loaded[index];
   }
 
   beginLayer(index: number, label = '', digest?: string): void {
@@ -227,13 +257,32 @@ export class ViewBuilder {
   }
 
   private fileSink(meta: FileMeta): FileSink | undefined {
-    let picks: { index: number; cat: Cataloger; capture: Capture }[] | undefined;
+    let picks: { index: number; capture: Capture }[] | undefined;
     for (let index = 0; index < this.catalogers.length; index++) {
-      const cat = this.catalogers[index]!;
-      const capture = cat.select(meta);
-      if (capture) (picks ??= []).push({ index, cat, capture });
+      const capture = this.catalogers[index]!.select(meta);
+      if (capture) (picks ??= []).push({ index, capture });
     }
     if (!picks) return undefined;
+    const loadedPicks = () => picks.map((p) => ({ ...p, cat: this.loaded[p.index]! }));
+    if (picks.every((p) => this.loaded[p.index])) return this.contentSink(meta, loadedPicks());
+    let sink: FileSink | undefined;
+    const waiting = (): FileSink => {
+      if (!sink) throw new Error(`internal: content of ${meta.path} delivered before its catalogers loaded`);
+      return sink;
+    };
+    const ready = Promise.all(picks.map((p) => this.load(p.index))).then(() => {
+      sink = this.contentSink(meta, loadedPicks());
+    });
+    return {
+      wantsRandom: picks.some((p) => p.capture.kind === 'random'),
+      ready,
+      acceptRandom: (access) => waiting().acceptRandom(access),
+      write: (chunk) => waiting().write(chunk),
+      end: (truncated) => waiting().end(truncated),
+    };
+  }
+
+  private contentSink(meta: FileMeta, picks: { index: number; cat: Cataloger; capture: Capture }[]): FileSink {
     const ctxFor = (cat: Cataloger): ParseContext => ({ warn: (m) => this.warn(meta.path, `${cat.name}: ${m}`) });
     const store = (index: number, rec: unknown): void => {
       if (rec !== undefined) this.hold(this.records[index]!, meta.path, rec);

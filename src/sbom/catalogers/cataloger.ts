@@ -101,6 +101,23 @@ export interface Cataloger<R = unknown> {
   finish(records: ReadonlyMap<string, R>, ctx: FinishContext): CatalogerOutput;
 }
 
+/**
+ * A cataloger whose parsing code loads when the first file it selects turns up: `select` is the
+ * loaded cataloger's own, from catalogers/selectors.ts. Directory walks wait for the load
+ * (FileSink.ready); streamed sources have every cataloger loaded before they start.
+ */
+export interface LazyCataloger {
+  readonly name: string;
+  readonly select: (file: FileMeta) => Capture | undefined;
+  load(): Promise<Cataloger>;
+}
+
+export type CatalogerRef = Cataloger | LazyCataloger;
+
+export function isLoaded(c: CatalogerRef): c is Cataloger {
+  return 'parse' in c;
+}
+
 /** Bytes of a `bytes` capture, or all of a random-access file (callers bound the size). */
 export function wholeContent(content: Buffer | RandomAccess): Buffer {
   return Buffer.isBuffer(content) ? content : content.read(0, content.size);

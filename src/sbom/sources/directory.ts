@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, constants as fsc } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { FsEntryKind, FsProbe, RandomAccess } from '../catalogers/cataloger.js';
-import type { ViewBuilder } from '../view.js';
+import type { FileSink, ViewBuilder } from '../view.js';
 import type { ProgressSink, ScanTarget, SourceInfo } from './source.js';
 import { SigilError } from '../../core/errors.js';
 
@@ -33,13 +33,20 @@ export function fdAccess(fd: number, size: number): RandomAccess {
 
 /**
  * Sends one regular file to the view; unreadable files become warnings naming the file. `stat`
- * is called only if a cataloger needs the size or mode, and at most once.
+ * is called only if a cataloger needs the size or mode, and at most once. Returns a promise only
+ * when a cataloger that wants the file is still loading (await it before the next file).
  */
-export function feedFile(view: ViewBuilder, abs: string, rel: string, stat: () => { size: number; mode: number }, warn: (m: string) => void): void {
+export function feedFile(view: ViewBuilder, abs: string, rel: string, stat: () => { size: number; mode: number }, warn: (m: string) => void): Promise<void> | undefined {
   let st: { size: number; mode: number } | undefined;
   const once = () => (st ??= stat());
   const sink = view.entry({ name: rel, kind: 'file', size: 0, mode: 0, stat: once, normalized: true });
-  if (!sink) return;
+  if (!sink) return undefined;
+  if (sink.ready) return sink.ready.then(() => deliver(sink, abs, once, warn));
+  deliver(sink, abs, once, warn);
+  return undefined;
+}
+
+function deliver(sink: FileSink, abs: string, once: () => { size: number; mode: number }, warn: (m: string) => void): void {
   let fd: number;
   try {
     fd = openSync(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
@@ -130,6 +137,7 @@ export function directoryTarget(dir: string, opts: DirectoryOptions = {}): ScanT
   const info: SourceInfo = { kind: 'directory', name: display ?? basename(root), location: dir };
   return {
     info,
+    awaitsFileSinks: true,
     async walk(view: ViewBuilder, progress: ProgressSink): Promise<void> {
       let st;
       try {
@@ -181,7 +189,8 @@ export function directoryTarget(dir: string, opts: DirectoryOptions = {}): ScanT
                 return { size: 0, mode: 0 };
               }
             };
-            feedFile(view, childAbs, childRel, stat, fileWarn(childRel));
+            const loading = feedFile(view, childAbs, childRel, stat, fileWarn(childRel));
+            if (loading) await loading;
           }
         }
         // Asked only now: a file of this listing (e.g. node_modules/.package-lock.json) may have

@@ -15,6 +15,7 @@ export function singleFileTarget(path: string, kind: PackageKind, display?: stri
   const info: SourceInfo = { kind, name: display ?? basename(path), location: path };
   return {
     info,
+    awaitsFileSinks: true,
     async walk(view: ViewBuilder, progress: ProgressSink): Promise<void> {
       let st;
       try {
@@ -28,7 +29,7 @@ export function singleFileTarget(path: string, kind: PackageKind, display?: stri
       view.beginLayer(0);
       progress.advance(1);
       // Executable bit forced: the file was named explicitly, so it is meant to be examined.
-      feedFile(view, resolve(path), basename(path), () => ({ size: st.size, mode: st.mode | 0o100 }), (m) => view.addWarning(basename(path), m));
+      await feedFile(view, resolve(path), basename(path), () => ({ size: st.size, mode: st.mode | 0o100 }), (m) => view.addWarning(basename(path), m));
     },
   };
 }

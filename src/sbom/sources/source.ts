@@ -33,4 +33,9 @@ export interface ScanTarget {
   /** Known before the walk for images; completed during the walk for archives (their digest). */
   readonly info: SourceInfo;
   walk(view: ViewBuilder, progress: ProgressSink): Promise<void>;
+  /**
+   * The walk awaits `FileSink.ready`, so catalogers can load when their first file turns up;
+   * without it every cataloger is loaded before the walk (streamed sources cannot pause mid-entry).
+   */
+  readonly awaitsFileSinks?: boolean;
 }
