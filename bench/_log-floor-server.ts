@@ -5,7 +5,7 @@
  * `--verify-threads` threads — but no log behind it: each request is answered at once with a
  * TransparencyLogEntry of the real size (a fixed 16-hash proof). What a log costs on top of
  * receiving and verifying entries is the difference between the two benchmarks.
- * Run by bench/log.ts as a child process: `node --import tsx bench/_log-floor-server.ts PORT THREADS`.
+ * Run by bench/log.ts as a child process: `node --import tsx bench/_log-floor-server.ts PORT THREADS` (port 0: any free port).
  */
 import { DEFAULT_MAX_BODY_BYTES } from '../src/services/log/server.js';
 import { listen, readBody, router, sendJson } from '../src/services/http.js';

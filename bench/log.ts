@@ -171,23 +171,29 @@ function rawRequest(port: number, body: Buffer): Buffer {
 
 type Target = 'log' | 'floor';
 
-async function startServer(dir: string, port: number, verifyThreads: number, target: Target): Promise<{ pid: number; stop: () => Promise<void> }> {
+/** Starts the server on a free port (port 0) and learns the port from the URL it prints first. */
+async function startServer(dir: string, verifyThreads: number, target: Target): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(join(dir, 'log.key'), encryptCosignKey(key.privateKey, 'bench', { scrypt: { N: 1024, r: 8, p: 1 } }));
   const script =
     target === 'log'
-      ? ['src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', `127.0.0.1:${port}`, '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)]
-      : ['bench/_log-floor-server.ts', String(port), String(verifyThreads)];
+      ? ['src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', '127.0.0.1:0', '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)]
+      : ['bench/_log-floor-server.ts', '0', String(verifyThreads)];
   const child = spawn(process.execPath, [...(process.env.SIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', ...script], {
     env: { ...process.env, SIGIL_PASSWORD: 'bench' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
-    child.once('exit', (c) => reject(new Error(`log serve exited ${c}`)));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => {
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`no URL in the server's first output: ${d.toString()}`));
+    });
+    child.once('exit', (c) => reject(new Error(`${target} server exited ${c}`)));
   });
   return {
     pid: child.pid!,
+    port,
     stop: () =>
       new Promise<void>((r) => {
         child.once('exit', () => r());
@@ -199,8 +205,8 @@ async function startServer(dir: string, port: number, verifyThreads: number, tar
 async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: number, target: Target): Promise<void> {
   const n = bodies.length;
   console.log(target === 'log' ? `\n### sigil log serve --verify-threads ${verifyThreads}` : `\n### floor: the same HTTP front and verification, no log behind it, ${verifyThreads} verification threads`);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startServer(dir, port, verifyThreads, target);
+  const server = await startServer(dir, verifyThreads, target);
+  const port = server.port;
   const requests = bodies.map((b) => rawRequest(port, b));
   const conns = await Promise.all(Array.from({ length: 64 }, () => RawConnection.open(port)));
   // Warm-up (JIT, SQLite cache) with 2,000 entries, not counted.
