@@ -50,6 +50,12 @@ export function buildGoBinary(dir: string): string {
   return join(dir, 'sigilapp');
 }
 
+/** A real Go executable (the toolchain's own gofmt), for tests that need any Go binary quickly. */
+export function goToolBinary(): string {
+  const root = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } }).trim();
+  return join(root, 'bin', 'gofmt');
+}
+
 /** `go version -m` modules: the main module and each dependency as `path version`. */
 export function goVersionModules(binary: string): Set<string> {
   const out = execFileSync('go', ['version', '-m', binary], { encoding: 'utf8' });

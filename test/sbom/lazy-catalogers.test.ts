@@ -14,7 +14,7 @@ import { ViewBuilder } from '../../src/sbom/view.js';
 import { catalogTarget } from '../../src/sbom/scan.js';
 import { directoryTarget } from '../../src/sbom/sources/directory.js';
 import { NO_PROGRESS } from '../../src/sbom/sources/source.js';
-import { tempDir } from '../helpers/sbom-fixtures.js';
+import { goToolBinary, tempDir } from '../helpers/sbom-fixtures.js';
 
 const work = tempDir('sbom-lazy');
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -40,7 +40,7 @@ test('lazy catalogers: a directory walk loads only what its files need, and wait
   const dir = join(work, 'mixed');
   mkdirSync(join(dir, 'app'), { recursive: true });
   writeFileSync(join(dir, 'app', 'Cargo.lock'), 'version = 3\n\n[[package]]\nname = "serde"\nversion = "1.0.200"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n');
-  copyFileSync('/usr/lib/go-1.19/bin/gofmt', join(dir, 'app', 'gofmt'));
+  copyFileSync(goToolBinary(), join(dir, 'app', 'gofmt'));
   const view = new ViewBuilder(DEFAULT_CATALOGERS, []);
   await directoryTarget(dir).walk(view, NO_PROGRESS);
   const loaded = DEFAULT_CATALOGERS.map((c, i) => (view.catalogerAt(i) ? c.name : undefined)).filter(Boolean);

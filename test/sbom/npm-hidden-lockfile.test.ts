@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeProject, tempDir } from '../helpers/sbom-fixtures.js';
+import { goToolBinary, nodeProject, tempDir } from '../helpers/sbom-fixtures.js';
 import { DEFAULT_CATALOGERS } from '../../src/sbom/catalogers/index.js';
 import { catalogTarget, type CatalogResult } from '../../src/sbom/scan.js';
 import { directoryTarget } from '../../src/sbom/sources/directory.js';
@@ -266,7 +266,7 @@ test('small project: packages that ship executables (os/cpu, install scripts) ar
   smallProject('native', hidden);
   mkdirSync(join(dir, 'node_modules/@esb/linux-x64/bin'), { recursive: true });
   writeFileSync(join(dir, 'node_modules/@esb/linux-x64/package.json'), JSON.stringify({ name: '@esb/linux-x64', version: '0.20.0', license: 'MIT' }));
-  copyFileSync('/usr/lib/go-1.19/bin/gofmt', join(dir, 'node_modules/@esb/linux-x64/bin/esb'));
+  copyFileSync(goToolBinary(), join(dir, 'node_modules/@esb/linux-x64/bin/esb'));
   for (const d of ['node_modules/@esb', 'node_modules/@esb/linux-x64']) utimesSync(join(dir, d), T_PACKAGES, T_PACKAGES);
   setTimes(dir);
   const fast = await scan(dir);
