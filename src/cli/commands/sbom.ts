@@ -112,7 +112,11 @@ export const sbomCommand: Command = {
     catalogers: { type: 'string', description: 'comma-separated catalogers to run (default all)', value: 'LIST' },
     name: { type: 'string', description: 'document name (default: the source)', value: 'NAME' },
     progress: { type: 'boolean', description: 'show a progress bar on stderr even when it is not a terminal' },
-    'full-walk': { type: 'boolean', description: "directories: read every package's own files, not npm's node_modules/.package-lock.json" },
+    'full-walk': {
+      type: 'boolean',
+      description:
+        "directories: walk node_modules and read every package.json (adds each npm package's author as supplier, description and homepage) instead of trusting npm's node_modules/.package-lock.json when npm would",
+    },
     attach: { type: 'string', description: 'attach the SBOM to this image (OCI referrer; attested with --key or --keyless)', value: 'IMAGE' },
     ...producerFlags,
     ...tagSchemeFlags,
