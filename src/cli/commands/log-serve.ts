@@ -83,7 +83,7 @@ export const logServeCommand: Command = {
     });
     await server.close();
     const stats = log.sequencer.stats;
-    io.stderr.write(`sigil log: stopped after ${stats.entries} entries in ${stats.batches} batches (largest ${stats.maxBatch})\n`);
+    io.stderr.write(`sigil log: stopped after ${stats.entries} entries, handed to the store in ${stats.batches} batches (largest ${stats.maxBatch})\n`);
     await log.close();
     await preparer?.close();
     return EXIT_OK;
