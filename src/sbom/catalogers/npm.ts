@@ -91,15 +91,18 @@ function authorOf(v: unknown): Supplier | undefined {
 
 const keysOf = (v: unknown): string[] => Object.keys(obj(v) ?? {});
 
-export function parsePackageJson(text: string): Manifest | undefined {
-  let doc: unknown;
+/** The top-level object of a JSON text: 'invalid' when the text is not JSON, undefined when it is JSON but no object. */
+function jsonObject(text: string): Record<string, unknown> | 'invalid' | undefined {
   try {
-    doc = JSON.parse(text);
+    return obj(JSON.parse(text));
   } catch {
-    return undefined;
+    return 'invalid';
   }
-  const d = obj(doc);
-  if (!d) return undefined;
+}
+
+export function parsePackageJson(text: string): Manifest | undefined {
+  const d = jsonObject(text);
+  if (d === undefined || d === 'invalid') return undefined;
   const homepage = str(d.homepage);
   const author = authorOf(d.author);
   return {
@@ -124,14 +127,8 @@ function nameFromPath(p: string): string | undefined {
 
 /** package-lock.json v1 (`dependencies` tree), v2/v3 (`packages` map keyed by install path). */
 export function parsePackageLock(text: string): { packages: LockPackage[]; root?: { name?: string; version?: string } } | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const d = obj(doc);
-  return d ? lockFromDoc(d) : undefined;
+  const d = jsonObject(text);
+  return d === undefined || d === 'invalid' ? undefined : lockFromDoc(d);
 }
 
 function lockFromDoc(d: Record<string, unknown>): { packages: LockPackage[]; root?: { name?: string; version?: string } } {
@@ -352,10 +349,8 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       if (!m) ctx.warn('not valid JSON; skipped');
       return m ? { kind: 'manifest', m } : undefined;
     }
-    let doc: Record<string, unknown> | undefined;
-    try {
-      doc = obj(JSON.parse(text));
-    } catch {
+    const doc = jsonObject(text);
+    if (doc === 'invalid') {
       ctx.warn('not valid JSON; skipped');
       return undefined;
     }

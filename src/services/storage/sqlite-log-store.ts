@@ -202,7 +202,7 @@ export class SqliteLogStore implements LogStore {
     if (this.#appender instanceof WorkerAppender) {
       // The writer thread queues calls itself and commits them in order (merged when they wait together).
       this.#checkOpen();
-      const run = this.#appender.append(entries, seal).then(async (r) => (r.head ? r : { ...r, head: await this.latest() }));
+      const run = this.#appender.append(entries, seal).then((r) => this.#withHead(r));
       const settled = run.then(
         () => undefined,
         () => undefined,
@@ -216,8 +216,7 @@ export class SqliteLogStore implements LogStore {
     const prev = WRITERS.get(this.path) ?? Promise.resolve();
     const run = prev.then(async () => {
       this.#checkOpen();
-      const r = await this.#appender.append(entries, seal);
-      return r.head ? r : { ...r, head: await this.latest() };
+      return this.#withHead(await this.#appender.append(entries, seal));
     });
     const tail = run.catch(() => undefined);
     WRITERS.set(this.path, tail);
@@ -226,6 +225,11 @@ export class SqliteLogStore implements LogStore {
       if (WRITERS.get(this.path) === tail) WRITERS.delete(this.path);
     });
     return run;
+  }
+
+  /** A batch of only duplicates sealed nothing: its head is the newest committed one. */
+  async #withHead(r: AppendResult): Promise<AppendResult> {
+    return r.head ? r : { ...r, head: await this.latest() };
   }
 
   #checkOpen(): void {
