@@ -1,9 +1,9 @@
 /**
  * Transparency log benchmark: `npm run bench -- log [requests] [entries-for-proofs] [verify-threads,…]`.
  *
- * 1. Ceiling: raw better-sqlite3 batched inserts into the log's own schema (entries with the
- *    unique leaf-hash index, plus one tree-node row per entry), synchronous=FULL, 256 rows per
- *    transaction — what the disk and SQLite allow before any HTTP, JSON or crypto.
+ * 1. Ceiling: raw better-sqlite3 batched inserts into the log's own schema (entry and tree-node
+ *    rows, the leaf-hash index in sorted runs), synchronous=FULL, 256 rows per transaction —
+ *    what the disk and SQLite allow before any HTTP, JSON or crypto.
  * 2. Write throughput: `sigil log serve` (a child process, SQLite) receiving verified Rekor v2
  *    hashedrekord entries from 64 concurrent keep-alive HTTP/1.1 connections of this process; every
  *    request is answered only after its entry is durable and covered by a signed checkpoint.
@@ -25,6 +25,7 @@ import { LocalSigner } from '../src/crypto/local-signer.js';
 import { leafHash } from '../src/merkle/hash.js';
 import { MerkleFrontier } from '../src/merkle/frontier.js';
 import { SqliteLogStore } from '../src/services/storage/sqlite-log-store.js';
+import { LEAF_INDEX_MERGE_AT, SQLITE_SCHEMA } from '../src/services/storage/sqlite-appender.js';
 import { TransparencyLog } from '../src/services/log/log.js';
 import { serveLog } from '../src/services/log/server.js';
 import { hashedRekordRequestV2 } from '../src/sign/log-client.js';
@@ -55,10 +56,17 @@ function threadTicks(pid: number): Map<string, number> {
 }
 
 /** Busy threads of the server during the run: % of a core (100 ticks/s on Linux) and CPU µs per entry. */
-function threadUse(before: Map<string, number>, after: Map<string, number>, secs: number, entries: number): string {
+function threadUse(pid: number, before: Map<string, number>, after: Map<string, number>, secs: number, entries: number): string {
   const rows = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((a, [, t]) => a + t, 0);
-  const show = rows.filter(([, t]) => t / secs >= 3).map(([k, t]) => `${k.split('#')[0]} ${(t / secs).toFixed(0)}% (${((t * 1e4) / entries).toFixed(0)} µs/entry)`);
+  // Worker threads are all named "node": the main thread is the one whose id is the process id,
+  // the others are numbered in the order they started (ascending thread id).
+  const order = [...after.keys()].map((k) => Number(k.split('#')[1])).sort((a, b) => a - b);
+  const label = (k: string): string => {
+    const [name, tid] = k.split('#');
+    return Number(tid) === pid ? 'main' : `${name}#${order.indexOf(Number(tid))}`;
+  };
+  const show = rows.filter(([, t]) => t / secs >= 3).map(([k, t]) => `${label(k)} ${(t / secs).toFixed(0)}% (${((t * 1e4) / entries).toFixed(0)} µs/entry)`);
   return `${show.join(', ')}; all threads ${(total / secs).toFixed(0)}% = ${((total * 1e4) / entries).toFixed(0)} µs/entry`;
 }
 
@@ -66,21 +74,31 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** 1. Raw better-sqlite3 ceiling with the log's schema and durability. */
+/**
+ * 1. Raw better-sqlite3 ceiling with the log's schema (version 2) and durability: an entry row and
+ * a tree_nodes row per entry (both appended at the end of their B-trees), and the leaf-hash index
+ * filled in sorted runs of LEAF_INDEX_MERGE_AT, as the appender does.
+ */
 function rawSqlite(dir: string, rows: number): number {
   const db = new Database(join(dir, 'raw.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE entries (idx INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, body BLOB NOT NULL, kind TEXT NOT NULL, version TEXT NOT NULL, integrated_time INTEGER NOT NULL);
-    CREATE UNIQUE INDEX entries_leaf_hash ON entries(leaf_hash);
-    CREATE TABLE nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;`);
+  db.exec(SQLITE_SCHEMA);
   const ins = db.prepare('INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?)');
-  const node = db.prepare('INSERT INTO nodes VALUES (?, ?, ?)');
+  const node = db.prepare('INSERT INTO tree_nodes VALUES (?, ?)');
+  const index = db.prepare('INSERT INTO leaf_index VALUES (?, ?)');
   const body = randomBytes(700); // a hashedrekord v0.0.2 body with a P-256 public key is ~600-700 bytes
+  let tail: [Buffer, number][] = [];
   const batch = db.transaction((start: number, n: number) => {
     for (let i = start; i < start + n; i++) {
-      ins.run(i, randomBytes(32), body, 'hashedrekord', '0.0.2', 0);
-      node.run(1 + (i % 20), i, randomBytes(32));
+      const h = randomBytes(32);
+      ins.run(i, h, body, 'hashedrekord', '0.0.2', 0);
+      node.run(i, randomBytes(32));
+      tail.push([h, i]);
+    }
+    if (tail.length >= LEAF_INDEX_MERGE_AT) {
+      for (const [h, i] of tail.sort((a, b) => Buffer.compare(a[0], b[0]))) index.run(h, i);
+      tail = [];
     }
   });
   const t0 = performance.now();
@@ -179,7 +197,11 @@ async function startServer(dir: string, verifyThreads: number, target: Target): 
     target === 'log'
       ? ['src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', '127.0.0.1:0', '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)]
       : ['bench/_log-floor-server.ts', '0', String(verifyThreads)];
-  const child = spawn(process.execPath, [...(process.env.SIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', ...script], {
+  // SIGIL_BENCH_DIST=1 runs the compiled log server (npm run build first): its worker threads then
+  // inherit SIGIL_BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof), which tsx-started workers do not.
+  const dist = process.env.SIGIL_BENCH_DIST === '1' && target === 'log';
+  const entry = dist ? [join('dist', script[0]!.replace(/\.ts$/, '.js')), ...script.slice(1)] : ['--import', 'tsx', ...script];
+  const child = spawn(process.execPath, [...(process.env.SIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...entry], {
     env: { ...process.env, SIGIL_PASSWORD: 'bench' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -231,7 +253,7 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   await run(n, statuses);
   const secs = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const threads = threadUse(ticks0, threadTicks(server.pid), secs, n - 2000);
+  const threads = threadUse(server.pid, ticks0, threadTicks(server.pid), secs, n - 2000);
   clearInterval(sampler);
   samples.push(`${fmt(n)} entries: RSS ${mib(rssOf(server.pid))}`);
   for (const c of conns) c.close();
@@ -241,6 +263,13 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   console.log(`throughput: ${fmt(ok / secs)} verified entries/s (${fmt(ok)} in ${secs.toFixed(1)} s), goal 15,000/s; the 64 load-generating connections in this process used ${((cpu.user + cpu.system) / 1e4 / secs).toFixed(0)}% of a core (${((cpu.user + cpu.system) / ok).toFixed(0)} µs/entry)`);
   console.log(`server threads busy during the run (% of a core): ${threads}`);
   console.log(`server RSS as the log grew: ${samples.join('; ')}`);
+  if (target === 'log') {
+    // One checkpoint per committed transaction: how far group commit merged the requests.
+    const db = new Database(join(dir, `http-${verifyThreads}.db`), { readonly: true });
+    const commits = db.prepare('SELECT count(*) FROM checkpoints').pluck().get() as number;
+    db.close();
+    console.log(`transactions: ${fmt(commits)} (${(n / commits).toFixed(1)} entries each on average, warm-up included)`);
+  }
 }
 
 async function proofLatency(dir: string, entries: number): Promise<void> {
@@ -321,7 +350,7 @@ export default async function main(args: string[]): Promise<void> {
   try {
     console.log('## 1. Ceiling: raw better-sqlite3, log schema, synchronous=FULL, 256 rows per transaction');
     const raw = rawSqlite(dir, 200000);
-    console.log(`raw batched insert: ${fmt(raw)} entries/s (entry row + unique leaf index + one node row each)`);
+    console.log(`raw batched insert: ${fmt(raw)} entries/s (entry row + one tree-node row each, leaf index in sorted runs)`);
     console.log(`\n## 2. Verified hashedrekord writes over HTTP (64 keep-alive clients, SQLite synchronous=FULL, prehash engine: ${prehashEngine()})`);
     const t0 = performance.now();
     const { bodies } = prepareRequests(requests + 2000, 64);

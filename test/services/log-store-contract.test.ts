@@ -41,6 +41,10 @@ async function audit(store: LogStore): Promise<number> {
     assert.deepEqual(e.leafHash, leafHash(e.body));
   });
   const leaves = entries.map((e) => e.leafHash);
+  // Every entry is found by its leaf hash, whether already in an index or still in a recent tail.
+  const found = await Promise.all(leaves.map((h) => store.findLeaf(h)));
+  found.forEach((index, i) => assert.equal(index, i, `findLeaf of entry ${i}`));
+  assert.equal(await store.findLeaf(leafHash(Buffer.from('never appended'))), undefined);
   assert.deepEqual(head.rootHash, rootFromLeafHashes(leaves), 'root of all stored leaves');
   const cps = await store.checkpoints(0, head.size, 1_000_000);
   const nodes = new Map<string, Buffer>();
@@ -73,9 +77,10 @@ async function audit(store: LogStore): Promise<number> {
   return head.size;
 }
 
-function crashOnce(target: string, seed: string, killAfterAcks: number, thread: boolean): Promise<Map<number, string>> {
+function crashOnce(target: string, seed: string, killAfterAcks: number, opts: OpenLogStoreOptions): Promise<Map<number, string>> {
+  const args = [target, seed, opts.sqliteWriterThread === true ? 'thread' : 'inline', ...(opts.sqliteLeafIndexMergeAt !== undefined ? [String(opts.sqliteLeafIndexMergeAt)] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/services/fixtures/append-child.ts'), target, seed, thread ? 'thread' : 'inline'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/services/fixtures/append-child.ts'), ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, SIGIL_TEST_KEY: kp.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64') },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -225,7 +230,7 @@ function contract(name: string, open: () => Promise<string>, opts: OpenLogStoreO
 
     test('every acknowledged entry survives SIGKILL of the writer', async () => {
       for (let round = 0; round < 3; round++) {
-        const acks = await crashOnce(target, `crash-${round}`, 40 + round * 37, opts.sqliteWriterThread === true);
+        const acks = await crashOnce(target, `crash-${round}`, 40 + round * 37, opts);
         const store = await openLogStore(target, opts);
         try {
           for (const [index, hash] of acks) {
@@ -245,6 +250,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'sigil-logstore-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 contract('SQLite', () => Promise.resolve(`sqlite:${join(tmp, 'log.db')}`));
 contract('SQLite, writer thread', () => Promise.resolve(`sqlite:${join(tmp, 'log-wt.db')}`), { sqliteWriterThread: true });
+// Merging the leaf-hash tail every 5 entries puts merges (and a crash between them) in every test.
+contract('SQLite, writer thread, leaf index merged every 5 entries', () => Promise.resolve(`sqlite:${join(tmp, 'log-merge.db')}`), { sqliteWriterThread: true, sqliteLeafIndexMergeAt: 5 });
 
 let cluster: PgCluster | undefined;
 after(() => cluster?.stop());

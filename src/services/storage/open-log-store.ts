@@ -10,6 +10,8 @@ import { PostgresLogStore } from './postgres-log-store.js';
 export interface OpenLogStoreOptions {
   /** SQLite only: commit on a writer thread so fsyncs do not block the event loop (servers want this). */
   sqliteWriterThread?: boolean;
+  /** SQLite only: merge the in-memory leaf-hash tail into its index every this many entries (tests). */
+  sqliteLeafIndexMergeAt?: number;
 }
 
 export async function openLogStore(spec: string, opts: OpenLogStoreOptions = {}): Promise<LogStore> {
@@ -20,7 +22,10 @@ export async function openLogStore(spec: string, opts: OpenLogStoreOptions = {})
       hint: 'use sqlite:/path/to/log.db or postgres://user@host:port/db',
     });
   }
-  const store = SqliteLogStore.open(path, { writerThread: opts.sqliteWriterThread ?? false });
+  const store = SqliteLogStore.open(path, {
+    writerThread: opts.sqliteWriterThread ?? false,
+    ...(opts.sqliteLeafIndexMergeAt !== undefined ? { leafIndexMergeAt: opts.sqliteLeafIndexMergeAt } : {}),
+  });
   try {
     await store.ready();
   } catch (e) {

@@ -21,7 +21,7 @@ import type { Worker } from 'node:worker_threads';
 import { SigilError } from '../../core/errors.js';
 import type { NodeRef } from '../../merkle/build.js';
 import type { AppendOutcome, AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
-import { SqliteAppender } from './sqlite-appender.js';
+import { SqliteAppender, nodeKey } from './sqlite-appender.js';
 import { spawnWorker } from '../spawn-worker.js';
 
 /** Tail of the batch queue of each database file open in this process. */
@@ -44,6 +44,8 @@ export interface SqliteLogStoreOptions {
    * block the caller's event loop (what `sigil log serve` does). Default false.
    */
   writerThread?: boolean;
+  /** See SqliteAppenderOptions.leafIndexMergeAt. */
+  leafIndexMergeAt?: number;
 }
 
 /** appendBatch through the writer worker (see sqlite-writer-worker.ts for the protocol). */
@@ -57,7 +59,7 @@ class WorkerAppender {
   #nextSealer = 1;
 
   constructor(path: string, opts: SqliteLogStoreOptions) {
-    this.#worker = spawnWorker(import.meta.url, 'sqlite-writer-worker', { path, opts: { synchronous: opts.synchronous } });
+    this.#worker = spawnWorker(import.meta.url, 'sqlite-writer-worker', { path, opts: { synchronous: opts.synchronous, leafIndexMergeAt: opts.leafIndexMergeAt } });
     this.#ready = new Promise((ok, fail) => {
       this.#worker.once('message', (m: { type: string; message?: string }) => (m.type === 'ready' ? ok() : fail(new SigilError('STORAGE', `SQLite writer thread: ${m.message ?? 'failed'}`))));
       this.#worker.once('error', (e) => fail(new SigilError('STORAGE', `SQLite writer thread: ${e.message}`)));
@@ -170,12 +172,14 @@ export class SqliteLogStore implements LogStore {
       checkpoints: r.prepare<[number, number, number], { size: number; root: Buffer; note: string }>(
         'SELECT size, root, note FROM checkpoints WHERE size >= ? AND size <= ? ORDER BY size LIMIT ?',
       ),
-      node: r.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
+      node: r.prepare<[number], { hash: Buffer }>('SELECT hash FROM tree_nodes WHERE k = ?'),
       leaf: r.prepare<[number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM entries WHERE idx = ?'),
-      level: r.prepare<[number, number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx'),
       leaves: r.prepare<[number, number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
       entries: r.prepare<[number, number], EntryRow>('SELECT idx, leaf_hash, body, kind, version, integrated_time FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
-      findLeaf: r.prepare<[Buffer], { idx: number }>('SELECT idx FROM entries WHERE leaf_hash = ?'),
+      // One statement, one snapshot: the index, then the unindexed tail the writer holds in memory.
+      findLeaf: r.prepare<[{ hash: Buffer }], { idx: number }>(
+        'SELECT idx FROM leaf_index WHERE leaf_hash = :hash UNION ALL SELECT idx FROM entries WHERE idx >= (SELECT indexed FROM tree WHERE id = 1) AND leaf_hash = :hash LIMIT 1',
+      ),
     };
   }
 
@@ -256,7 +260,7 @@ export class SqliteLogStore implements LogStore {
   async readNodes(refs: readonly NodeRef[]): Promise<Buffer[]> {
     this.#checkOpen();
     return refs.map((n) => {
-      const row = n.level === 0 ? this.#st.leaf.get(n.index) : this.#st.node.get(n.level, n.index);
+      const row = n.level === 0 ? this.#st.leaf.get(n.index) : this.#st.node.get(nodeKey(n.level, n.index));
       if (!row) throw new SigilError('STORAGE', `tree node ${n.level}/${n.index} is not in the log`);
       return 'hash' in row ? row.hash : row.leaf_hash;
     });
@@ -264,7 +268,15 @@ export class SqliteLogStore implements LogStore {
 
   async readLevel(level: number, start: number, end: number): Promise<Buffer[]> {
     this.#checkOpen();
-    return level === 0 ? this.#st.leaves.all(start, end).map((r) => r.leaf_hash) : this.#st.level.all(level, start, end).map((r) => r.hash);
+    if (level === 0) return this.#st.leaves.all(start, end).map((r) => r.leaf_hash);
+    // Nodes of one level are not adjacent in tree_nodes (keyed by creation order): look each up.
+    const out: Buffer[] = [];
+    for (let i = start; i < end; i++) {
+      const row = this.#st.node.get(nodeKey(level, i));
+      if (!row) break;
+      out.push(row.hash);
+    }
+    return out;
   }
 
   async readEntries(start: number, end: number): Promise<StoredEntry[]> {
@@ -281,7 +293,7 @@ export class SqliteLogStore implements LogStore {
 
   async findLeaf(leafHash: Buffer): Promise<number | undefined> {
     this.#checkOpen();
-    return this.#st.findLeaf.get(leafHash)?.idx;
+    return this.#st.findLeaf.get({ hash: leafHash })?.idx;
   }
 
   async close(): Promise<void> {
