@@ -5,14 +5,15 @@
  *    rows, the leaf-hash index in sorted runs), synchronous=FULL, 256 rows per transaction —
  *    what the disk and SQLite allow before any HTTP, JSON or crypto.
  * 2. Write throughput: `sigil log serve` (a child process, SQLite) receiving verified Rekor v2
- *    hashedrekord entries from 64 concurrent keep-alive HTTP/1.1 connections of this process; every
+ *    hashedrekord entries from 64 concurrent keep-alive HTTP/1.1 connections of this process (or wrk,
+ *    SIGIL_BENCH_CLIENT=wrk; SIGIL_BENCH_CONNECTIONS changes the 64); every
  *    request is answered only after its entry is durable and covered by a signed checkpoint.
  *    RSS of the server is sampled as the log grows.
  * 3. Inclusion proof latency at 1,000,000 entries: a log built by direct batched appends, then
  *    random-index proofs through TransparencyLog (in-process, what the HTTP handler calls) and
  *    through HTTP, p50/p99 reported; RSS of the process as the log grows.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -31,6 +32,8 @@ import { serveLog } from '../src/services/log/server.js';
 import { hashedRekordRequestV2 } from '../src/sign/log-client.js';
 import { prehashEngine } from '../src/crypto/prehash.js';
 
+/** Concurrent keep-alive connections of the write load (the goal is stated for 64; SIGIL_BENCH_CONNECTIONS overrides). */
+const CONNECTIONS = Number(process.env.SIGIL_BENCH_CONNECTIONS ?? 64);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mib = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
 
@@ -190,12 +193,12 @@ function rawRequest(port: number, body: Buffer): Buffer {
 type Target = 'log' | 'floor';
 
 /** Starts the server on a free port (port 0) and learns the port from the URL it prints first. */
-async function startServer(dir: string, verifyThreads: number, target: Target): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
+async function startServer(dir: string, verifyThreads: number, target: Target, db = `http-${verifyThreads}.db`): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(join(dir, 'log.key'), encryptCosignKey(key.privateKey, 'bench', { scrypt: { N: 1024, r: 8, p: 1 } }));
   const script =
     target === 'log'
-      ? ['src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, `http-${verifyThreads}.db`)}`, '--key', join(dir, 'log.key'), '--addr', '127.0.0.1:0', '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)]
+      ? ['src/cli/sigil.ts', 'log', 'serve', '--db', `sqlite:${join(dir, db)}`, '--key', join(dir, 'log.key'), '--addr', '127.0.0.1:0', '--origin', 'bench.log', '--output', 'json', '--verify-threads', String(verifyThreads)]
       : ['bench/_log-floor-server.ts', '0', String(verifyThreads)];
   // SIGIL_BENCH_DIST=1 runs the compiled log server (npm run build first): its worker threads then
   // inherit SIGIL_BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof), which tsx-started workers do not.
@@ -230,7 +233,7 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   const server = await startServer(dir, verifyThreads, target);
   const port = server.port;
   const requests = bodies.map((b) => rawRequest(port, b));
-  const conns = await Promise.all(Array.from({ length: 64 }, () => RawConnection.open(port)));
+  const conns = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawConnection.open(port)));
   // Warm-up (JIT, SQLite cache) with 2,000 entries, not counted.
   let next = 0;
   const run = async (until: number, statuses: Map<number, number>) => {
@@ -260,7 +263,7 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   await server.stop();
   const ok = statuses.get(201) ?? 0;
   console.log(`statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
-  console.log(`throughput: ${fmt(ok / secs)} verified entries/s (${fmt(ok)} in ${secs.toFixed(1)} s), goal 15,000/s; the 64 load-generating connections in this process used ${((cpu.user + cpu.system) / 1e4 / secs).toFixed(0)}% of a core (${((cpu.user + cpu.system) / ok).toFixed(0)} µs/entry)`);
+  console.log(`throughput: ${fmt(ok / secs)} verified entries/s (${fmt(ok)} in ${secs.toFixed(1)} s), goal 15,000/s; the ${CONNECTIONS} load-generating connections in this process used ${((cpu.user + cpu.system) / 1e4 / secs).toFixed(0)}% of a core (${((cpu.user + cpu.system) / ok).toFixed(0)} µs/entry)`);
   console.log(`server threads busy during the run (% of a core): ${threads}`);
   console.log(`server RSS as the log grew: ${samples.join('; ')}`);
   if (target === 'log') {
@@ -341,6 +344,81 @@ async function proofLatency(dir: string, entries: number): Promise<void> {
   console.log(`baseline: hashing 100,000 leaves into a tree takes ${(performance.now() - tb).toFixed(0)} ms, so any proof built without stored nodes at 1M entries costs ~10x that`);
 }
 
+/** Whether wrk (Debian package `wrk`) is on PATH: a C load generator that costs the server's cores less. */
+function haveWrk(): boolean {
+  return spawnSync('wrk', ['--version']).error === undefined;
+}
+
+/** Lua for wrk: each request posts the next prepared body (one JSON document per line of the file). */
+const WRK_SCRIPT = `
+local bodies, i = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  wrk.method = "POST"
+  wrk.headers["content-type"] = "application/json"
+end
+function request()
+  i = i + 1
+  if i > #bodies then i = 1 end
+  return wrk.format(nil, "/api/v2/log/entries", nil, bodies[i])
+end
+`;
+
+/** CPU ticks (user + system, 1/100 s) of one process. */
+function processTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/**
+ * The same write load from wrk (one thread, 64 connections) instead of this process: its
+ * bodies never repeat within the run (checked against the log's entry count afterwards).
+ */
+async function writeThroughputWrk(dir: string, bodies: Buffer[], verifyThreads: number, target: Target): Promise<void> {
+  console.log(target === 'log' ? `\n### sigil log serve --verify-threads ${verifyThreads}, load from wrk` : `\n### floor, ${verifyThreads} verification threads, load from wrk`);
+  const server = await startServer(dir, verifyThreads, target, `wrk-${verifyThreads}.db`);
+  const warm = bodies.slice(0, 2000);
+  const conns = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawConnection.open(server.port)));
+  let next = 0;
+  await Promise.all(conns.map(async (c) => { while (next < warm.length) await c.send(rawRequest(server.port, warm[next++]!)); }));
+  for (const c of conns) c.close();
+  const file = join(dir, 'wrk-bodies.txt');
+  writeFileSync(file, bodies.slice(2000).map((b) => b.toString()).join('\n') + '\n');
+  writeFileSync(join(dir, 'wrk.lua'), WRK_SCRIPT);
+  // Long enough to measure, short enough that 25,000 requests/s would not run out of bodies.
+  const secs = Math.max(2, Math.floor((bodies.length - 2000) / 25000));
+  const ticks0 = threadTicks(server.pid);
+  const wrk = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${secs}s`, '--latency', '-s', join(dir, 'wrk.lua'), `http://127.0.0.1:${server.port}`, '--', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  wrk.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  let wrkTicks = 0;
+  const sampler = setInterval(() => {
+    try {
+      wrkTicks = processTicks(wrk.pid!);
+    } catch {
+      // exited
+    }
+  }, 100);
+  await new Promise((r) => wrk.once('exit', r));
+  clearInterval(sampler);
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const threads = threadUse(server.pid, ticks0, threadTicks(server.pid), secs, total);
+  await server.stop();
+  let stored = '';
+  if (target === 'log') {
+    const db = new Database(join(dir, `wrk-${verifyThreads}.db`), { readonly: true });
+    const entries = db.prepare('SELECT count(*) FROM entries').pluck().get() as number;
+    db.close();
+    stored = `; ${fmt(entries - warm.length)} new entries stored for ${fmt(total)} requests${entries - warm.length < total - 64 ? ' (some bodies repeated: shorten the run or prepare more)' : ''}`;
+  }
+  const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
+  console.log(`throughput: ${fmt(rate)} verified entries/s (${fmt(total)} in ${secs} s, ${non2xx} non-2xx, latency p99 ${p99}), goal 15,000/s; wrk used ${(wrkTicks / secs).toFixed(0)}% of a core (${((wrkTicks * 1e4) / Math.max(1, total)).toFixed(0)} µs/entry)${stored}`);
+  console.log(`server threads busy during the run (% of a core): ${threads}`);
+}
+
 export default async function main(args: string[]): Promise<void> {
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores (other processes share the machine)`);
   const requests = Number(args[0] ?? 150000);
@@ -351,12 +429,19 @@ export default async function main(args: string[]): Promise<void> {
     console.log('## 1. Ceiling: raw better-sqlite3, log schema, synchronous=FULL, 256 rows per transaction');
     const raw = rawSqlite(dir, 200000);
     console.log(`raw batched insert: ${fmt(raw)} entries/s (entry row + one tree-node row each, leaf index in sorted runs)`);
-    console.log(`\n## 2. Verified hashedrekord writes over HTTP (64 keep-alive clients, SQLite synchronous=FULL, prehash engine: ${prehashEngine()})`);
+    console.log(`\n## 2. Verified hashedrekord writes over HTTP (${CONNECTIONS} keep-alive clients, SQLite synchronous=FULL, prehash engine: ${prehashEngine()})`);
     const t0 = performance.now();
     const { bodies } = prepareRequests(requests + 2000, 64);
     console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    for (const threads of verifyThreads) await writeThroughput(dir, bodies, threads, 'log');
-    for (const threads of verifyThreads) await writeThroughput(dir, bodies, threads, 'floor');
+    // SIGIL_BENCH_CLIENT: node (this process's raw client, the default), wrk, or both.
+    const client = process.env.SIGIL_BENCH_CLIENT ?? 'node';
+    if (client !== 'node' && !haveWrk()) throw new Error('SIGIL_BENCH_CLIENT asks for wrk, which is not installed (apt-get install wrk)');
+    for (const target of ['log', 'floor'] as const) {
+      for (const threads of verifyThreads) {
+        if (client !== 'wrk') await writeThroughput(dir, bodies, threads, target);
+        if (client !== 'node') await writeThroughputWrk(dir, bodies, threads, target);
+      }
+    }
     if (proofEntries > 0) await proofLatency(dir, proofEntries);
     else console.log('\n## 3. Inclusion proofs: skipped (0 proof entries asked for)');
   } finally {

@@ -17,7 +17,8 @@ import type { TlogMount } from './up.js';
  */
 export async function embeddedTlog(ctx: { state: StateDir; baseUrl: string }): Promise<TlogMount> {
   mkdirSync(ctx.state.path('log'), { recursive: true });
-  const store = await openLogStore(`sqlite:${ctx.state.path('log', 'log.sqlite')}`);
+  // Like `sigil log serve`: commits never wait for the disk on the event loop (see deferredSync).
+  const store = await openLogStore(`sqlite:${ctx.state.path('log', 'log.sqlite')}`, { sqliteDeferredSync: true });
   const signer = ctx.state.signer('log');
   const log = await TransparencyLog.open({ store, signer, origin: new URL(ctx.baseUrl).host });
   const start = ctx.state.createdAt();

@@ -50,7 +50,7 @@ export const logServeCommand: Command = {
     const keyPath = requireFlag(flags, 'key', 'create a log key with: sigil log keygen --output-key-prefix log');
     const { host, port } = parseAddr(stringFlag(flags, 'addr') ?? '127.0.0.1:3000');
     const signer = await loadSigner(io, keyPath);
-    const store = await openLogStore(stringFlag(flags, 'db') ?? 'sqlite:sigil-log.db', { sqliteWriterThread: true });
+    const store = await openLogStore(stringFlag(flags, 'db') ?? 'sqlite:sigil-log.db', { sqliteDeferredSync: true });
     let origin = stringFlag(flags, 'origin');
     const log = await TransparencyLog.open({
       store,

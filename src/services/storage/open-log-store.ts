@@ -12,6 +12,8 @@ export interface OpenLogStoreOptions {
   sqliteWriterThread?: boolean;
   /** SQLite only: merge the in-memory leaf-hash tail into its index every this many entries (tests). */
   sqliteLeafIndexMergeAt?: number;
+  /** SQLite only: commit on this thread and flush the WAL off it before answering (see SqliteLogStoreOptions.deferredSync; servers want this). */
+  sqliteDeferredSync?: boolean;
 }
 
 export async function openLogStore(spec: string, opts: OpenLogStoreOptions = {}): Promise<LogStore> {
@@ -24,6 +26,7 @@ export async function openLogStore(spec: string, opts: OpenLogStoreOptions = {})
   }
   const store = SqliteLogStore.open(path, {
     writerThread: opts.sqliteWriterThread ?? false,
+    deferredSync: opts.sqliteDeferredSync ?? false,
     ...(opts.sqliteLeafIndexMergeAt !== undefined ? { leafIndexMergeAt: opts.sqliteLeafIndexMergeAt } : {}),
   });
   try {

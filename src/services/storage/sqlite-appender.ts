@@ -100,6 +100,8 @@ export interface SqliteAppenderOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Merge the unindexed tail into leaf_index once it holds this many entries (default LEAF_INDEX_MERGE_AT; tests use small values). */
   leafIndexMergeAt?: number;
+  /** Called right after each COMMIT that grew the tree (before any other code runs), with the sizes before and after it. */
+  onCommit?: (before: number, after: number) => void;
 }
 
 export class SqliteAppender {
@@ -111,6 +113,7 @@ export class SqliteAppender {
    */
   #tail: Map<string, number> | undefined;
   readonly #mergeAt: number;
+  readonly #onCommit: ((before: number, after: number) => void) | undefined;
   #st;
 
   constructor(path: string, opts: SqliteAppenderOptions = {}) {
@@ -127,6 +130,7 @@ export class SqliteAppender {
       throw asSigilError(e, 'STORAGE', `cannot open SQLite log database ${path}`);
     }
     this.#mergeAt = opts.leafIndexMergeAt ?? LEAF_INDEX_MERGE_AT;
+    this.#onCommit = opts.onCommit;
     const w = this.#w;
     this.#st = {
       tree: w.prepare<[], { size: number; root: Buffer; indexed: number }>('SELECT size, root, indexed FROM tree WHERE id = 1'),
@@ -224,6 +228,7 @@ export class SqliteAppender {
       st.setTree.run(next, root, indexed);
       w.exec('COMMIT');
       committed = true;
+      this.#onCommit?.(size, next);
       this.#frontier = frontier;
       this.#tail = tail;
       return { outcomes, head: { size: next, rootHash: root, checkpoint: note }, nodes: created };

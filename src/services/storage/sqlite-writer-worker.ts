@@ -10,10 +10,11 @@
  *
  * Protocol:
  *   main → worker  {type:'sealer', sealer, origin, privateKey}   once per in-memory checkpoint key
- *   main → worker  {type:'append', id, sealer, entries}
+ *   main → worker  {type:'append', id, sealer, entries}     entries: encodeEntries() (append-wire.ts), transferred
  *   worker → main  {type:'seal', id, size, root}     only for sealers without an in-memory key:
  *   main → worker  {type:'sealed', id, note} | {type:'sealFailed', id, message}   main signs (HSM)
- *   worker → main  {type:'done', ids, counts, result} | {type:'failed', ids, code, message}
+ *   worker → main  {type:'done', ids, counts, result, head} | {type:'failed', ids, code, message}
+ *                  result: encodeResult() of the merged transaction, transferred
  * `counts[i]` is how many of the merged transaction's outcomes belong to call `ids[i]`.
  */
 import type { KeyObject } from 'node:crypto';
@@ -22,11 +23,12 @@ import { isSigilError } from '../../core/errors.js';
 import { LocalSigner } from '../../crypto/local-signer.js';
 import { signCheckpoint } from '../../formats/checkpoint.js';
 import { SqliteAppender, type SqliteAppenderOptions } from './sqlite-appender.js';
+import { decodeEntries, encodeResult } from './append-wire.js';
 import type { NewEntry } from './log-store.js';
 
 type Incoming =
   | { type: 'sealer'; sealer: number; origin: string; privateKey: KeyObject }
-  | { type: 'append'; id: number; sealer: number; entries: NewEntry[] }
+  | { type: 'append'; id: number; sealer: number; entries: ArrayBuffer }
   | { type: 'sealed'; id: number; note: string }
   | { type: 'sealFailed'; id: number; message: string }
   | { type: 'close' };
@@ -77,7 +79,8 @@ async function commitQueued(): Promise<void> {
   try {
     const entries = calls.length === 1 ? first.entries : calls.flatMap((c) => c.entries);
     const result = await appender.append(entries, (size, root) => seal(first, size, root));
-    port.postMessage({ type: 'done', ids, counts: calls.map((c) => c.entries.length), result });
+    const packed = encodeResult(result.outcomes, result.nodes);
+    port.postMessage({ type: 'done', ids, counts: calls.map((c) => c.entries.length), result: packed, head: result.head }, [packed]);
   } catch (e) {
     port.postMessage({ type: 'failed', ids, code: isSigilError(e) ? e.code : 'STORAGE', message: (e as Error).message });
   } finally {
@@ -104,7 +107,7 @@ port.on('message', (m: Incoming) => {
       sealers.set(m.sealer, { origin: m.origin, signer: new LocalSigner(m.privateKey) });
       return;
     case 'append':
-      queue.push({ id: m.id, sealer: m.sealer, entries: m.entries.map((e) => ({ ...e, leafHash: Buffer.from(e.leafHash), body: Buffer.from(e.body) })) });
+      queue.push({ id: m.id, sealer: m.sealer, entries: decodeEntries(m.entries) });
       if (!busy) schedule();
       return;
     case 'sealed':
