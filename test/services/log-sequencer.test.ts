@@ -94,3 +94,37 @@ test('a failed commit rejects every entry of its batch and the next batch still 
   const ok = await seq.submit(entry(3));
   assert.equal(ok.result.outcomes[ok.position]!.index, 0);
 });
+
+test('the integration timeout answers every late entry once, spares the ones in time, and works again after an idle spell', { timeout: 10_000 }, async () => {
+  // Commits finish only when the test opens the gate; `gate` is replaced for each round.
+  let open: () => void = () => undefined;
+  let gate = Promise.resolve();
+  const hold = () => (gate = new Promise<void>((r) => (open = r)));
+  const seq = new Sequencer(
+    async (entries) => {
+      await gate;
+      return { outcomes: entries.map((e, k) => ({ index: k, duplicate: false, integratedTime: e.integratedTime })), head: undefined, nodes: [] };
+    },
+    { integrationTimeoutMs: 60 },
+  );
+  // The sweep timer is unref'd (it must not keep a server alive); something else must here.
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    for (const round of [1, 2]) {
+      hold();
+      const start = performance.now();
+      const outcomes = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => seq.submit(entry(i))));
+      const waited = performance.now() - start;
+      assert.ok(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof HttpError && o.reason.status === 503), `round ${round}: all 300 answered 503 while the commit was held`);
+      assert.ok(waited >= 59, `round ${round}: not before the timeout (${waited.toFixed(0)} ms)`);
+      open();
+      await seq.drain();
+      // Entries committed in time are answered normally, never 503.
+      const inTime = await Promise.all(Array.from({ length: 50 }, (_, i) => seq.submit(entry(1000 + i))));
+      assert.deepEqual(inTime.map((x) => x.position), Array.from({ length: 50 }, (_, i) => i));
+      await new Promise((r) => setTimeout(r, 100)); // idle: nothing left to watch
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+});
