@@ -4,6 +4,7 @@
  * 1. Ceiling: raw better-sqlite3 batched inserts into the log's own schema (entry and tree-node
  *    rows, the leaf-hash index in sorted runs), synchronous=FULL, 256 rows per transaction —
  *    what the disk and SQLite allow before any HTTP, JSON or crypto.
+ *    1b. The SQLite appender alone at 8/16/32 entries per transaction: the log's SQLite CPU per entry.
  * 2. Write throughput: `sigil log serve` (a child process, SQLite) receiving verified Rekor v2
  *    hashedrekord entries from 64 concurrent keep-alive HTTP/1.1 connections of this process (or wrk,
  *    SIGIL_BENCH_CLIENT=wrk; SIGIL_BENCH_CONNECTIONS changes the 64); every
@@ -26,7 +27,9 @@ import { LocalSigner } from '../src/crypto/local-signer.js';
 import { leafHash } from '../src/merkle/hash.js';
 import { MerkleFrontier } from '../src/merkle/frontier.js';
 import { SqliteLogStore } from '../src/services/storage/sqlite-log-store.js';
-import { LEAF_INDEX_MERGE_AT, SQLITE_SCHEMA } from '../src/services/storage/sqlite-appender.js';
+import type { SealFn } from '../src/services/storage/log-store.js';
+import { LEAF_INDEX_MERGE_AT, SQLITE_SCHEMA, SqliteAppender } from '../src/services/storage/sqlite-appender.js';
+import { signCheckpoint } from '../src/formats/checkpoint.js';
 import { TransparencyLog } from '../src/services/log/log.js';
 import { serveLog } from '../src/services/log/server.js';
 import { hashedRekordRequestV2 } from '../src/sign/log-client.js';
@@ -109,6 +112,31 @@ function rawSqlite(dir: string, rows: number): number {
   const rate = rows / ((performance.now() - t0) / 1000);
   db.close();
   return rate;
+}
+
+/**
+ * 1b. The SQLite appender alone (what a log store's writer runs per batch: entry and node rows, the
+ * leaf-hash tail and index, the checkpoint signature, a durable COMMIT), at the transaction sizes a
+ * 64-client load produces: CPU per entry of this process, so the log's SQLite share can be read off.
+ */
+async function appenderAlone(dir: string, entries: number): Promise<void> {
+  const signer = new LocalSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  const seal: SealFn = (size, root) => signCheckpoint('bench.log', size, root, signer);
+  const body = randomBytes(620);
+  const batch = Array.from({ length: entries }, (_, i) => {
+    const b = Buffer.concat([body, Buffer.from(String(i))]);
+    return { leafHash: leafHash(b), body: b, kind: 'hashedrekord', version: '0.0.2', integratedTime: 0 };
+  });
+  for (const per of [8, 16, 32]) {
+    const appender = new SqliteAppender(join(dir, `appender-${per}.db`));
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < entries; i += per) await appender.append(batch.slice(i, i + per), seal);
+    const cpu = process.cpuUsage(cpu0);
+    const secs = (performance.now() - t0) / 1000;
+    appender.close();
+    console.log(`SqliteAppender alone, ${per} entries per transaction (synchronous=FULL): ${fmt(entries / secs)} entries/s, ${((cpu.user + cpu.system) / entries).toFixed(1)} µs of CPU per entry`);
+  }
 }
 
 interface Prepared {
@@ -429,7 +457,8 @@ export default async function main(args: string[]): Promise<void> {
     console.log('## 1. Ceiling: raw better-sqlite3, log schema, synchronous=FULL, 256 rows per transaction');
     const raw = rawSqlite(dir, 200000);
     console.log(`raw batched insert: ${fmt(raw)} entries/s (entry row + one tree-node row each, leaf index in sorted runs)`);
-    console.log(`\n## 2. Verified hashedrekord writes over HTTP (${CONNECTIONS} keep-alive clients, SQLite synchronous=FULL, prehash engine: ${prehashEngine()})`);
+    await appenderAlone(dir, 100000);
+    console.log(`\n## 2. Verified hashedrekord writes over HTTP (${CONNECTIONS} keep-alive clients, SQLite, every answer durable (log serve flushes the WAL before answering), prehash engine: ${prehashEngine()})`);
     const t0 = performance.now();
     const { bodies } = prepareRequests(requests + 2000, 64);
     console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

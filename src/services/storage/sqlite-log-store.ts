@@ -1,15 +1,20 @@
 /**
  * LogStore on SQLite (better-sqlite3, WAL). The embedded default.
  *
- * Durability: journal_mode=WAL with synchronous=FULL, so COMMIT returns only after the WAL is
- * fsynced (LIMITS.md §5: ~140 µs per durable commit; batching 100+ rows per commit gives ~90 k
- * rows/s). One transaction per batch holds the entries, their new tree nodes, the signed
- * checkpoint and the tree head, so a crash leaves all of a batch or none of it.
+ * Durability, one of three ways; in each, appendBatch resolves only once its batch is on disk:
+ * - default: journal_mode=WAL with synchronous=FULL, so COMMIT returns only after the WAL is
+ *   fsynced (LIMITS.md §5: ~140 µs per durable commit), blocking the caller's thread meanwhile;
+ * - `writerThread`: the same on a worker thread (sqlite-writer-worker.ts), which merges the calls
+ *   that wait for it into one transaction;
+ * - `deferredSync` (sigil log serve, sigil up): COMMIT with synchronous=NORMAL on the caller's
+ *   thread, then an fdatasync of the WAL off it (wal-syncer.ts).
+ * One transaction per batch holds the entries, their new tree nodes, the signed checkpoint and
+ * the tree head, so a crash leaves all of a batch or none of it.
  *
- * Two connections: the writer (only appendBatch uses it, one batch at a time; on a worker thread
- * with `writerThread`, see sqlite-appender.ts) and a reader. WAL
- * gives the reader the last committed snapshot, so while a batch is open — including while its
- * checkpoint is being signed — readers never see entries that are not durable yet.
+ * Two connections: the writer (only appendBatch uses it, one batch at a time; see
+ * sqlite-appender.ts) and a reader. WAL gives the reader the last committed snapshot, so while a
+ * batch is open — including while its checkpoint is being signed — readers never see its
+ * entries; with deferredSync the reader is also held to the flushed tree size.
  *
  * Several processes may open the same file: BEGIN IMMEDIATE serialises writers and each batch
  * re-reads the tree size, so sequencing stays correct; but SQLite blocks the waiting process, so
