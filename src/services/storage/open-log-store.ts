@@ -8,7 +8,7 @@ import { SqliteLogStore } from './sqlite-log-store.js';
 import { PostgresLogStore } from './postgres-log-store.js';
 
 export interface OpenLogStoreOptions {
-  /** SQLite only: commit on a writer thread so fsyncs do not block the event loop (servers want this). */
+  /** SQLite only: commit on a writer thread so fsyncs do not block the event loop. */
   sqliteWriterThread?: boolean;
   /** SQLite only: merge the in-memory leaf-hash tail into its index every this many entries (tests). */
   sqliteLeafIndexMergeAt?: number;

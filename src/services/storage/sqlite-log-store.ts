@@ -48,7 +48,7 @@ export interface SqliteLogStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /**
    * Run the writer connection on a worker thread, so the fsync of every durable commit does not
-   * block the caller's event loop (what `sigil log serve` does). Default false.
+   * block the caller's event loop; the thread merges the calls waiting for it. Default false.
    */
   writerThread?: boolean;
   /** See SqliteAppenderOptions.leafIndexMergeAt. */
