@@ -1,7 +1,8 @@
 /**
  * The SQLite log's on-disk schema: a database written by the version-1 layout (unique index on
  * entries.leaf_hash, tree nodes keyed by level and index) opens under version 2 with every entry,
- * node, checkpoint and duplicate check intact; a database from a newer sigil is refused.
+ * node, checkpoint and duplicate check intact; a database from a newer sigil is refused; leaf
+ * lookups give the same answers from the index, the writer's in-memory tail and a scan.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { inclusionProofPlan, planNodes, resolvePlan } from '../../src/merkle/bui
 import { verifyInclusion } from '../../src/merkle/proof.js';
 import { formatCheckpoint, signNote } from '../../src/formats/checkpoint.js';
 import { openLogStore } from '../../src/services/storage/open-log-store.js';
+import { SqliteLogStore } from '../../src/services/storage/sqlite-log-store.js';
 import type { SealFn } from '../../src/services/storage/log-store.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sigil-sqlite-schema-'));
@@ -114,5 +116,37 @@ test('a database from a newer sigil is refused with a hint, and left as it was',
     assert.equal(again.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get(), 0, 'no tables created');
   } finally {
     again.close();
+  }
+});
+
+test('leaf lookups agree whether an entry is indexed, in the writer’s in-memory tail, or appended by another writer', async () => {
+  const path = join(tmp, 'lookups.db');
+  const a = SqliteLogStore.open(path, { leafIndexMergeAt: 10 });
+  const b = SqliteLogStore.open(path, { leafIndexMergeAt: 10 });
+  const e = (s: string) => ({ leafHash: leafHash(Buffer.from(s)), body: Buffer.from(s), kind: 'test', version: '0', integratedTime: 1 });
+  try {
+    for (let i = 0; i < 25; i += 5) await a.appendBatch(Array.from({ length: 5 }, (_, k) => e(`a${i + k}`)), seal);
+    // 0-19 are in leaf_index (merged at 10 and 20), 20-24 in a's in-memory tail.
+    for (let i = 0; i < 25; i++) assert.equal(await a.findLeaf(leafHash(Buffer.from(`a${i}`))), i, `a${i}`);
+    assert.equal(await a.findLeaf(leafHash(Buffer.from('nowhere'))), undefined);
+
+    // While a transaction waits for its seal, its entry is not found, and older tail entries still are.
+    let release: () => void = () => undefined;
+    const held: SealFn = (size, root) => new Promise<void>((r) => (release = r)).then(() => seal(size, root));
+    const open = a.appendBatch([e('pending')], held);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await a.findLeaf(leafHash(Buffer.from('pending'))), undefined, 'not committed yet');
+    assert.equal(await a.findLeaf(leafHash(Buffer.from('a22'))), 22);
+    release();
+    assert.equal((await open).outcomes[0]!.index, 25);
+    assert.equal(await a.findLeaf(leafHash(Buffer.from('pending'))), 25);
+
+    // Another writer appends: a's tail no longer describes the tree, and a still finds b's entry.
+    await b.appendBatch([e('from b')], seal);
+    assert.equal(await a.findLeaf(leafHash(Buffer.from('from b'))), 26);
+    assert.equal(await b.findLeaf(leafHash(Buffer.from('a24'))), 24);
+  } finally {
+    await a.close();
+    await b.close();
   }
 });

@@ -114,6 +114,8 @@ export class SqliteAppender {
   #tail: Map<string, number> | undefined;
   readonly #mergeAt: number;
   readonly #onCommit: ((before: number, after: number) => void) | undefined;
+  /** Between BEGIN and COMMIT/ROLLBACK (append awaits its seal in between). */
+  #inTransaction = false;
   #st;
 
   constructor(path: string, opts: SqliteAppenderOptions = {}) {
@@ -153,6 +155,24 @@ export class SqliteAppender {
     return 'hash' in row ? row.hash : row.leaf_hash;
   }
 
+  /**
+   * Index of a committed entry in the in-memory tail, undefined when it is not there, or null
+   * when the tail is not known to describe the tree of `size` (a transaction is open, or another
+   * process appended since this appender's last commit): readers then scan instead.
+   */
+  tailLookup(leafHash: Buffer, size: number): number | undefined | null {
+    if (this.#inTransaction) return null;
+    if (!this.#tail || this.#frontier?.size !== size) {
+      // Not loaded yet (no append since open): load it as the next append would, if the caller's
+      // snapshot is the newest tree.
+      const tree = this.#st.tree.get();
+      if (!tree || tree.size !== size) return null;
+      this.#frontier = MerkleFrontier.fromStore(size, (level, index) => this.#node(level, index));
+      this.#tail = this.#loadTail(tree.indexed);
+    }
+    return this.#tail.get(leafHash.toString('latin1'));
+  }
+
   /** The unindexed tail as committed: entries from `indexed` on. */
   #loadTail(indexed: number): Map<string, number> {
     const tail = new Map<string, number>();
@@ -174,6 +194,7 @@ export class SqliteAppender {
     const st = this.#st;
     const w = this.#w;
     w.exec('BEGIN IMMEDIATE');
+    this.#inTransaction = true;
     let committed = false;
     try {
       const tree = st.tree.get();
@@ -236,6 +257,7 @@ export class SqliteAppender {
       throw asSigilError(e, 'STORAGE', 'appending to the SQLite log failed');
     } finally {
       if (!committed && w.inTransaction) w.exec('ROLLBACK');
+      this.#inTransaction = false;
     }
   }
 

@@ -204,10 +204,11 @@ export class SqliteLogStore implements LogStore {
       leaf: r.prepare<[number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM entries WHERE idx = ?'),
       leaves: r.prepare<[number, number], { leaf_hash: Buffer }>('SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
       entries: r.prepare<[number, number], EntryRow>('SELECT idx, leaf_hash, body, kind, version, integrated_time FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
-      // One statement, one snapshot: the index, then the unindexed tail the writer holds in memory.
-      findLeaf: r.prepare<[{ hash: Buffer }], { idx: number }>(
-        'SELECT idx FROM leaf_index WHERE leaf_hash = :hash UNION ALL SELECT idx FROM entries WHERE idx >= (SELECT indexed FROM tree WHERE id = 1) AND leaf_hash = :hash LIMIT 1',
+      // The index and, from the same snapshot, the tree size and where the unindexed tail starts.
+      findIndexed: r.prepare<[Buffer], { idx: number | null; size: number; indexed: number }>(
+        'SELECT (SELECT idx FROM leaf_index WHERE leaf_hash = ?) AS idx, size, indexed FROM tree WHERE id = 1',
       ),
+      scanTail: r.prepare<[number, Buffer], { idx: number }>('SELECT idx FROM entries WHERE idx >= ? AND leaf_hash = ?'),
     };
     // Everything committed before this store opened is on disk (or recovered from it).
     this.#committed = this.#durable = this.#st.latest.get(Number.MAX_SAFE_INTEGER)?.size ?? 0;
@@ -352,8 +353,16 @@ export class SqliteLogStore implements LogStore {
 
   async findLeaf(leafHash: Buffer): Promise<number | undefined> {
     this.#checkOpen();
-    const idx = this.#st.findLeaf.get({ hash: leafHash })?.idx;
-    return idx !== undefined && idx < this.#visible ? idx : undefined;
+    const row = this.#st.findIndexed.get(leafHash);
+    if (!row) return undefined;
+    let idx = row.idx ?? undefined;
+    if (idx === undefined && row.size > row.indexed) {
+      // The writer on this thread holds the unindexed tail in memory; scanning it costs ~0.35 ms
+      // when it is full (8,191 rows), which a stream of lookups for unknown hashes would multiply.
+      const fromTail = this.#appender instanceof SqliteAppender ? this.#appender.tailLookup(leafHash, row.size) : null;
+      idx = fromTail === null ? this.#st.scanTail.get(row.indexed, leafHash)?.idx : fromTail;
+    }
+    return idx !== undefined && idx < row.size && idx < this.#visible ? idx : undefined;
   }
 
   async close(): Promise<void> {
