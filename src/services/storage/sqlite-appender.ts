@@ -167,17 +167,16 @@ export class SqliteAppender {
       // snapshot is the newest tree.
       const tree = this.#st.tree.get();
       if (!tree || tree.size !== size) return null;
-      this.#frontier = MerkleFrontier.fromStore(size, (level, index) => this.#node(level, index));
-      this.#tail = this.#loadTail(tree.indexed);
+      ({ frontier: this.#frontier, tail: this.#tail } = this.#loadState(size, tree.indexed));
     }
     return this.#tail.get(leafHash.toString('latin1'));
   }
 
-  /** The unindexed tail as committed: entries from `indexed` on. */
-  #loadTail(indexed: number): Map<string, number> {
+  /** The frontier of the committed tree of `size`, and its unindexed tail (entries from `indexed` on). */
+  #loadState(size: number, indexed: number): { frontier: MerkleFrontier; tail: Map<string, number> } {
     const tail = new Map<string, number>();
     for (const r of this.#st.tail.iterate(indexed)) tail.set(r.leaf_hash.toString('latin1'), r.idx);
-    return tail;
+    return { frontier: MerkleFrontier.fromStore(size, (level, index) => this.#node(level, index)), tail };
   }
 
   /** Index of a committed entry with this leaf hash (key = its latin1 string), if any. */
@@ -200,13 +199,8 @@ export class SqliteAppender {
       const tree = st.tree.get();
       const size = tree?.size ?? 0;
       let indexed = tree?.indexed ?? 0;
-      let frontier = this.#frontier;
-      let tail = this.#tail;
-      if (!frontier || !tail || frontier.size !== size) {
-        // Another process appended (or first batch since open): rebuild from committed rows.
-        frontier = MerkleFrontier.fromStore(size, (level, index) => this.#node(level, index));
-        tail = this.#loadTail(indexed);
-      }
+      // Another process appended (or first batch since open): rebuild from committed rows.
+      const { frontier, tail } = this.#frontier && this.#tail && this.#frontier.size === size ? { frontier: this.#frontier, tail: this.#tail } : this.#loadState(size, indexed);
       // Both are changed in place below; forget them until COMMIT succeeds.
       this.#frontier = undefined;
       this.#tail = undefined;
