@@ -3,12 +3,15 @@
  * node:crypto `crypto.verify` over the 32-byte message (which hashes inside), same keys, same
  * process. Cases: ECDSA P-256 and P-384 with a cached KeyObject (native addon and BigInt
  * fallback), P-256 from SPKI bytes without a KeyObject (the transparency-log case: a new key per
- * entry), RSA-2048 PKCS#1 v1.5 and PSS.
+ * entry), P-256 keys once they are hot (a fixed-base table per key, src/crypto/hot-keys.ts),
+ * RSA-2048 PKCS#1 v1.5 and PSS.
  *
  * npm run bench -- prehash [seconds-per-case]
  */
 import { constants, createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { verifyPrehashed, verifyPrehashedSpki, prehashEngine } from '../src/crypto/prehash.js';
+import { hotKeys } from '../src/crypto/hot-keys.js';
+import { nativePrehash } from '../src/crypto/prehash-native.js';
 import { CURVES_BY_NODE_NAME, parsePoint, verifyDigestDer, type AffinePoint, type Curve } from '../src/crypto/ecdsa-js.js';
 
 interface Sample {
@@ -71,7 +74,20 @@ function row(name: string, ops: number, base: number, baseName: string): void {
   console.log(`${name.padEnd(58)} ${fmt(ops)} ops/s   ratio to ${baseName}: ${(ops / base).toFixed(2)}`);
 }
 
-export default function main(args: string[]): void {
+/** Uses every key until its table is built, then measures verification with the tables. */
+async function measureHot(items: Sample[], seconds: number): Promise<{ ops: number; builtMs: number; tables: number }> {
+  hotKeys.policy.after = 256;
+  const t0 = performance.now();
+  const before = hotKeys.stats.built;
+  while (hotKeys.stats.built - before < items.length && performance.now() - t0 < 30_000) {
+    for (const s of items) verifyPrehashed(s.pub, 'sha256', s.digest, s.sig);
+    await new Promise((r) => setImmediate(r));
+  }
+  const builtMs = performance.now() - t0;
+  return { ops: measure(items, (s) => verifyPrehashed(s.pub, 'sha256', s.digest, s.sig), seconds), builtMs, tables: hotKeys.stats.built - before };
+}
+
+export default async function main(args: string[]): Promise<void> {
   const seconds = Number(args[0] ?? 2);
   console.log(`prehash verification, ${seconds} s per case, engine for ECDSA: ${prehashEngine()} (Node ${process.version}, OpenSSL ${process.versions.openssl})\n`);
 
@@ -80,8 +96,17 @@ export default function main(args: string[]): void {
     const alg = curve === 'P-256' ? 'sha256' : 'sha384';
     const base = measure(items, (s) => verify(alg, s.msg, s.pub, s.sig), seconds);
     row(`${curve} baseline crypto.verify(${alg}, 32 B msg, KeyObject)`, base, base, 'baseline');
+    // Keys are promoted only after 256 uses: measure the ordinary path with promotion off.
+    const after = hotKeys.policy.after;
+    hotKeys.policy.after = Infinity;
     const pre = measure(items, (s) => verifyPrehashed(s.pub, alg, s.digest, s.sig), seconds);
+    hotKeys.policy.after = after;
     row(`${curve} verifyPrehashed (${prehashEngine()}, cached KeyObject)`, pre, base, 'crypto.verify');
+    if (curve === 'P-256' && nativePrehash) {
+      const hot = await measureHot(items, seconds);
+      row(`P-256 verifyPrehashed, hot keys (inverse: ${nativePrehash.hotInverse()})`, hot.ops, base, 'crypto.verify');
+      console.log(`  (${hot.tables} of ${items.length} keys got a table, ${Math.round(hot.builtMs)} ms from the first use including 256 uses each)`);
+    }
     const big = measure(items, (s) => verifyDigestDer(s.curve!, s.Q!, s.digest, s.sig), Math.min(seconds, 2));
     row(`${curve} BigInt fallback (ecdsa-js, parsed point)`, big, base, 'crypto.verify');
     // Cold keys: each verification starts from SPKI bytes (a log entry with an ephemeral key).

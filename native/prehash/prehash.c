@@ -11,6 +11,9 @@
  *       curve 0 = P-256, 1 = P-384, 2 = P-521. null when the point is not on the curve.
  *   verify(key: External, digest: Buffer, derSignature: Buffer) -> boolean
  *   verifyPoint(curve, point, digest, derSignature) -> boolean | null  (one-shot, no handle; null = bad key)
+ *   precomputeP256(point: Buffer) -> Promise<External | null>   (hot keys, see hot.c)
+ *   verifyHot(table: External, digest: Buffer, derSignature: Buffer) -> boolean
+ *   hotInverse() -> 'ord-asm' | 'bn'   (how verifyHot inverts s, see hot.c)
  *
  * ECDSA_verify parses the DER signature, re-encodes it and rejects any difference (non-canonical
  * DER), checks 1 <= r, s < n, truncates the digest to the order's bit length (SEC 1 4.1.4) and
@@ -28,6 +31,8 @@
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
+
+#include "hot.h"
 
 static const int CURVE_NIDS[3] = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
 static const size_t FIELD_BYTES[3] = {32, 48, 66};
@@ -88,6 +93,7 @@ static EC_KEY *make_key(int curve, const unsigned char *point, size_t len) {
  */
 typedef struct {
   EC_KEY *scratch[3];
+  hot_scratch hot;
 } instance_data;
 
 static void free_instance(napi_env env, void *data, void *hint) {
@@ -95,6 +101,7 @@ static void free_instance(napi_env env, void *data, void *hint) {
   (void)hint;
   instance_data *d = (instance_data *)data;
   for (int i = 0; i < 3; i++) EC_KEY_free(d->scratch[i]);
+  hot_scratch_free(&d->hot);
   free(d);
 }
 
@@ -184,6 +191,37 @@ static napi_value verify_point(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value verify_hot_js(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_valuetype t;
+  void *table = NULL;
+  const unsigned char *dg, *sig;
+  size_t dglen, siglen;
+  instance_data *d = NULL;
+  if (argc < 3 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+      napi_get_value_external(env, argv[0], &table) != napi_ok || table == NULL || !get_buffer(env, argv[1], &dg, &dglen) ||
+      !get_buffer(env, argv[2], &sig, &siglen)) {
+    return throw_type(env, "verifyHot(table: External, digest: Buffer, signature: Buffer)");
+  }
+  if (napi_get_instance_data(env, (void **)&d) != napi_ok || d == NULL) return throw_type(env, "no instance data");
+  int rc = hot_verify(&d->hot, (hot_table *)table, dg, dglen, sig, siglen);
+  if (rc < 0) return throw_type(env, "verifyHot: out of memory");
+  napi_value out;
+  napi_get_boolean(env, rc == 1, &out);
+  return out;
+}
+
+static napi_value hot_engine_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  instance_data *d = NULL;
+  if (napi_get_instance_data(env, (void **)&d) != napi_ok || d == NULL) return throw_type(env, "no instance data");
+  napi_value out;
+  napi_create_string_utf8(env, hot_fast_inverse(&d->hot) ? "ord-asm" : "bn", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   instance_data *d = (instance_data *)calloc(1, sizeof(instance_data));
   if (d == NULL || napi_set_instance_data(env, d, free_instance, NULL) != napi_ok) {
@@ -195,6 +233,9 @@ NAPI_MODULE_INIT() {
       {"newKey", NULL, new_key, NULL, NULL, NULL, napi_default, NULL},
       {"verify", NULL, verify, NULL, NULL, NULL, napi_default, NULL},
       {"verifyPoint", NULL, verify_point, NULL, NULL, NULL, napi_default, NULL},
+      {"precomputeP256", NULL, hot_precompute_js, NULL, NULL, NULL, napi_default, NULL},
+      {"verifyHot", NULL, verify_hot_js, NULL, NULL, NULL, napi_default, NULL},
+      {"hotInverse", NULL, hot_engine_js, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -4,7 +4,8 @@
  * need. node:crypto always hashes its input, so each key type gets its own exact route:
  *
  *  - ECDSA: the native addon (OpenSSL's ECDSA_verify over the digest, native/prehash) when built,
- *    else the BigInt implementation in ecdsa-js.ts. Both apply OpenSSL's rules: strict DER,
+ *    with a per-key table for P-256 keys that verify many signatures (hot-keys.ts), else the
+ *    BigInt implementation in ecdsa-js.ts. Both apply OpenSSL's rules: strict DER,
  *    1 ≤ r, s < n, digest truncated to the order's bit length, R ≠ ∞. High-S signatures are valid
  *    ECDSA and are accepted, as crypto.verify accepts them.
  *  - RSA PKCS#1 v1.5: publicDecrypt with PKCS#1 type-1 padding (native modular exponentiation),
@@ -22,6 +23,7 @@ import { DIGEST_LENGTHS, type DigestAlgorithm } from '../core/digest.js';
 import { bytesEqual } from '../core/encoding.js';
 import { CURVES_BY_NODE_NAME, P256, P384, P521, parsePoint, verifyDigestDer, verifyDigestRS, type AffinePoint, type Curve } from './ecdsa-js.js';
 import { nativePrehash } from './prehash-native.js';
+import { hotKeys, type HotKey } from './hot-keys.js';
 import { importPublicKey } from './keys.js';
 
 export type PrehashAlgorithm = DigestAlgorithm;
@@ -38,7 +40,7 @@ export interface PrehashOptions {
 const CURVE_INDEX: Record<Curve['name'], number> = { 'P-256': 0, 'P-384': 1, 'P-521': 2 };
 
 type KeyInfo =
-  | { kind: 'ec'; curve: Curve; point: Buffer; Q: AffinePoint; handle: object | undefined }
+  | { kind: 'ec'; curve: Curve; point: Buffer; Q: AffinePoint; handle: object | undefined; hot: HotKey | undefined }
   | { kind: 'rsa'; bytes: number; bits: number };
 
 /** Per-KeyObject decoding, done once: keys are reused across many verifications (LIMITS.md §1). */
@@ -62,7 +64,9 @@ function keyInfo(key: KeyObject): KeyInfo {
     // node's KeyObject import already rejects off-curve points; checking again costs one field equation.
     if (!Q) throw new SigilError('KEY_MALFORMED', 'EC public key point is not on its curve');
     const handle = nativePrehash?.newKey(CURVE_INDEX[curve.name], point) ?? undefined;
-    info = { kind: 'ec', curve, point, Q, handle };
+    // P-256 keys that verify many signatures get a table of their own (hot-keys.ts).
+    const hot = handle && curve === P256 ? hotKeys.track(point) : undefined;
+    info = { kind: 'ec', curve, point, Q, handle, hot };
   } else if (key.asymmetricKeyType === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     info = { kind: 'rsa', bits, bytes: Math.ceil(bits / 8) };
@@ -102,19 +106,24 @@ export function p1363ToDer(sig: Uint8Array, curve: Curve): Buffer | undefined {
   return Buffer.concat([Buffer.from(body.length < 0x80 ? [0x30, body.length] : [0x30, 0x81, body.length]), body]);
 }
 
+function verifyEcNative(info: Extract<KeyInfo, { kind: 'ec' }>, native: NonNullable<typeof nativePrehash>, handle: object, digest: Buffer, der: Buffer): boolean {
+  const table = info.hot && hotKeys.use(info.hot);
+  return table ? native.verifyHot(table, digest, der) : native.verify(handle, digest, der);
+}
+
 function verifyEc(info: Extract<KeyInfo, { kind: 'ec' }>, digest: Buffer, sig: Buffer, opts: PrehashOptions): boolean {
   if (opts.dsaEncoding === 'ieee-p1363') {
     if (sig.length !== 2 * info.curve.size) return false;
     // P1363 r‖s has no encoding freedom; convert for the native path, use the integers directly otherwise.
     if (info.handle && nativePrehash) {
       const der = p1363ToDer(sig, info.curve);
-      return der !== undefined && nativePrehash.verify(info.handle, digest, der);
+      return der !== undefined && verifyEcNative(info, nativePrehash, info.handle, digest, der);
     }
     const r = BigInt('0x' + sig.toString('hex', 0, info.curve.size));
     const s = BigInt('0x' + sig.toString('hex', info.curve.size));
     return verifyDigestRS(info.curve, info.Q, digest, r, s);
   }
-  if (info.handle && nativePrehash) return nativePrehash.verify(info.handle, digest, sig);
+  if (info.handle && nativePrehash) return verifyEcNative(info, nativePrehash, info.handle, digest, sig);
   return verifyDigestDer(info.curve, info.Q, digest, sig);
 }
 
