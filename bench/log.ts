@@ -255,6 +255,13 @@ async function startServer(dir: string, verifyThreads: number, target: Target, d
   };
 }
 
+/**
+ * Requests sent before each measured run and not counted: for the JIT and SQLite's cache, and so
+ * that each of the 64 keys passes the 256 uses after which the verification thread builds it a
+ * fixed-base table (src/crypto/hot-keys.ts), as it would early in the life of a long-running log.
+ */
+const WARMUP = 40_000;
+
 async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: number, target: Target): Promise<void> {
   const n = bodies.length;
   console.log(target === 'log' ? `\n### sigil log serve --verify-threads ${verifyThreads}` : `\n### floor: the same HTTP front and verification, no log behind it, ${verifyThreads} verification threads`);
@@ -262,7 +269,6 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   const port = server.port;
   const requests = bodies.map((b) => rawRequest(port, b));
   const conns = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawConnection.open(port)));
-  // Warm-up (JIT, SQLite cache) with 2,000 entries, not counted.
   let next = 0;
   const run = async (until: number, statuses: Map<number, number>) => {
     await Promise.all(
@@ -274,7 +280,7 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
       }),
     );
   };
-  await run(2000, new Map());
+  await run(WARMUP, new Map());
   const statuses = new Map<number, number>();
   const samples: string[] = [];
   const cpu0 = process.cpuUsage();
@@ -284,7 +290,7 @@ async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: num
   await run(n, statuses);
   const secs = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const threads = threadUse(server.pid, ticks0, threadTicks(server.pid), secs, n - 2000);
+  const threads = threadUse(server.pid, ticks0, threadTicks(server.pid), secs, n - WARMUP);
   clearInterval(sampler);
   samples.push(`${fmt(n)} entries: RSS ${mib(rssOf(server.pid))}`);
   for (const c of conns) c.close();
@@ -418,16 +424,16 @@ function processTicks(pid: number): number {
 async function writeThroughputWrk(dir: string, bodies: Buffer[], verifyThreads: number, target: Target): Promise<void> {
   console.log(target === 'log' ? `\n### sigil log serve --verify-threads ${verifyThreads}, load from wrk` : `\n### floor, ${verifyThreads} verification threads, load from wrk`);
   const server = await startServer(dir, verifyThreads, target, `wrk-${verifyThreads}.db`);
-  const warm = bodies.slice(0, 2000);
+  const warm = bodies.slice(0, WARMUP);
   const conns = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawConnection.open(server.port)));
   let next = 0;
   await Promise.all(conns.map(async (c) => { while (next < warm.length) await c.send(rawRequest(server.port, warm[next++]!)); }));
   for (const c of conns) c.close();
   const file = join(dir, 'wrk-bodies.txt');
-  writeFileSync(file, bodies.slice(2000).map((b) => b.toString()).join('\n') + '\n');
+  writeFileSync(file, bodies.slice(WARMUP).map((b) => b.toString()).join('\n') + '\n');
   writeFileSync(join(dir, 'wrk.lua'), WRK_SCRIPT);
   // Long enough to measure, short enough that 25,000 requests/s would not run out of bodies.
-  const secs = Math.max(2, Math.floor((bodies.length - 2000) / 25000));
+  const secs = Math.max(2, Math.floor((bodies.length - WARMUP) / 25000));
   const ticks0 = threadTicks(server.pid);
   const wrk = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${secs}s`, '--latency', '-s', join(dir, 'wrk.lua'), `http://127.0.0.1:${server.port}`, '--', file], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -472,8 +478,8 @@ export default async function main(args: string[]): Promise<void> {
     await appenderAlone(dir, 100000);
     console.log(`\n## 2. Verified hashedrekord writes over HTTP (${CONNECTIONS} keep-alive clients, SQLite, every answer durable (log serve flushes the WAL before answering), prehash engine: ${prehashEngine()})`);
     const t0 = performance.now();
-    const { bodies } = prepareRequests(requests + 2000, 64);
-    console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const { bodies } = prepareRequests(requests + WARMUP, 64);
+    console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s; each run starts with ${fmt(WARMUP)} of them, not counted (JIT, caches, and the keys become hot: 256 uses each)`);
     // SIGIL_BENCH_CLIENT: node (this process's raw client, the default), wrk, or both.
     const client = process.env.SIGIL_BENCH_CLIENT ?? 'node';
     if (client !== 'node' && !haveWrk()) throw new Error('SIGIL_BENCH_CLIENT asks for wrk, which is not installed (apt-get install wrk)');
