@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { nativePrehash, type NativePrehash } from '../../src/crypto/prehash-native.js';
 import { HotKeys, hotKeys } from '../../src/crypto/hot-keys.js';
 import { verifyPrehashed } from '../../src/crypto/prehash.js';
+import { verifyMessage } from '../../src/services/log/kinds/prepared.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63254fn + 2n; // P-256 order
@@ -210,4 +211,22 @@ test('the BN_mod_inverse fallback of hot-key verification gives the same answers
   });
   assert.equal(res.status, 0, res.stderr);
   assert.deepEqual(JSON.parse(res.stdout), { engine: 'bn', ok: 50, bad: 0 });
+});
+
+test('DSSE-style message verification of P-256 keys goes through the hot path and answers as crypto.verify', { skip: !built }, async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const before = hotKeys.stats.built;
+  const check = (i: number): void => {
+    const alg = i % 2 ? 'sha384' : 'sha256';
+    const msg = Buffer.from(`DSSEv1 28 application/vnd.in-toto+json ${i} {}`);
+    const sig = sign(alg, msg, privateKey);
+    const bad = Buffer.from(sig);
+    bad[8 + (i % 20)]! ^= 4;
+    for (const [m, s] of [[msg, sig], [msg, bad], [Buffer.concat([msg, Buffer.from('x')]), sig], [msg, sig.subarray(1)]] as const) {
+      assert.equal(verifyMessage(publicKey, alg, m, s), cryptoVerify(alg, m, publicKey, s));
+    }
+  };
+  for (let i = 0; i < hotKeys.policy.after / 2; i++) check(i);
+  await until(() => hotKeys.stats.built > before, 'the table of the envelope key');
+  for (let i = 0; i < 40; i++) check(i);
 });
