@@ -47,8 +47,9 @@ export const logServeCommand: Command = {
   details: [
     'The key password comes from SIGIL_PASSWORD (or COSIGN_PASSWORD), else it is asked for on the terminal.',
     'Every write is answered once its entry is on disk and covered by a signed checkpoint. On SQLite the log commits',
-    'on the HTTP thread and flushes the WAL (fdatasync) off it; run one log serve per SQLite file, and use PostgreSQL',
-    'for several frontends. An older SQLite log database is migrated to the current schema when opened.',
+    'on the HTTP thread, flushes the WAL (fdatasync) and copies it into the database (checkpoints) off it; run one',
+    'log serve per SQLite file, and use PostgreSQL for several frontends. An older SQLite log database is migrated',
+    'to the current schema when opened.',
   ].join('\n'),
   async run(flags, positionals, io) {
     if (positionals.length) throw new SigilError('USAGE', `unexpected argument ${positionals[0]}`);

@@ -255,6 +255,11 @@ export class SqliteAppender {
     }
   }
 
+  /** SQLite's automatic WAL checkpoint threshold in pages (0: off, when a WalCheckpointer runs them). */
+  autoCheckpoint(pages: number): void {
+    this.#w.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
+  }
+
   close(): void {
     this.#w.close();
   }

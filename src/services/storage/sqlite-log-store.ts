@@ -7,7 +7,8 @@
  * - `writerThread`: the same on a worker thread (sqlite-writer-worker.ts), which merges the calls
  *   that wait for it into one transaction;
  * - `deferredSync` (sigil log serve, sigil up): COMMIT with synchronous=NORMAL on the caller's
- *   thread, then an fdatasync of the WAL off it (wal-syncer.ts).
+ *   thread, then an fdatasync of the WAL off it (wal-syncer.ts); WAL checkpoints run on a thread
+ *   of their own (wal-checkpointer.ts) rather than inside a commit.
  * One transaction per batch holds the entries, their new tree nodes, the signed checkpoint and
  * the tree head, so a crash leaves all of a batch or none of it.
  *
@@ -29,6 +30,7 @@ import type { AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } 
 import { SqliteAppender, nodeKey } from './sqlite-appender.js';
 import { decodeResult, encodeEntries } from './append-wire.js';
 import { WalSyncer, type FdatasyncFn } from './wal-syncer.js';
+import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.js';
 import { spawnWorker } from '../spawn-worker.js';
 
 /** Tail of the batch queue of each database file open in this process. */
@@ -63,6 +65,11 @@ export interface SqliteLogStoreOptions {
   deferredSync?: boolean;
   /** Replaces fs.fdatasync for deferredSync (tests hold or fail flushes with it). */
   fdatasync?: FdatasyncFn;
+  /**
+   * With deferredSync, WAL checkpoints run on a thread of their own (wal-checkpointer.ts) instead
+   * of inside the writer's commits; false keeps SQLite's automatic checkpoints. Default on.
+   */
+  backgroundCheckpoints?: boolean | Omit<WalCheckpointerOptions, 'onFailure'>;
 }
 
 /** appendBatch through the writer worker (see sqlite-writer-worker.ts for the protocol). */
@@ -167,6 +174,7 @@ export class SqliteLogStore implements LogStore {
   #closed = false;
   /** With deferredSync: flushes the WAL; #committed / #durable are the tree sizes this process committed / knows flushed. */
   #syncer: WalSyncer | undefined;
+  #checkpointer: WalCheckpointer | undefined;
   #committed = 0;
   #durable = 0;
   #st;
@@ -183,6 +191,7 @@ export class SqliteLogStore implements LogStore {
       opts.deferredSync ? { ...opts, synchronous: 'NORMAL', onCommit: (before, after) => this.#onCommit(before, after) } : opts,
     );
     if (opts.deferredSync) this.#syncer = new WalSyncer(`${this.path}-wal`, opts.fdatasync);
+    if (opts.deferredSync && opts.backgroundCheckpoints !== false) this.#startCheckpointer(opts.backgroundCheckpoints === true ? {} : (opts.backgroundCheckpoints ?? {}));
     if (opts.writerThread) {
       this.#appender.close();
       this.#appender = new WorkerAppender(this.path, opts);
@@ -224,7 +233,27 @@ export class SqliteLogStore implements LogStore {
     return this.#appender instanceof WorkerAppender ? 64 : 1;
   }
 
+  #startCheckpointer(opts: Omit<WalCheckpointerOptions, 'onFailure'>): void {
+    const appender = this.#appender as SqliteAppender;
+    appender.autoCheckpoint(0);
+    this.#checkpointer = new WalCheckpointer(this.path, {
+      ...opts,
+      onFailure: (message) => {
+        if (this.#closed) return;
+        // Back to checkpoints inside commits: slower, but the WAL stays bounded.
+        appender.autoCheckpoint(1000);
+        process.emitWarning(`sigil: the SQLite checkpoint thread of ${this.path} failed (${message}); checkpoints run in the writer again`);
+      },
+    });
+  }
+
+  /** The checkpoint thread, when this store runs one (tests). */
+  get checkpointer(): WalCheckpointer | undefined {
+    return this.#checkpointer;
+  }
+
   #onCommit(before: number, after: number): void {
+    this.#checkpointer?.noteCommit();
     // With nothing of ours waiting for a flush, readers saw every committed size up to `before`
     // (the tree this transaction grew): keep showing them that much, never less.
     if (this.#committed <= this.#durable) this.#durable = Math.max(this.#durable, before);
@@ -371,6 +400,7 @@ export class SqliteLogStore implements LogStore {
     await Promise.all(this.#inflight);
     this.#closed = true;
     await this.#syncer?.close();
+    await this.#checkpointer?.close();
     this.#r.close();
     await this.#appender.close();
   }
