@@ -8,9 +8,9 @@
  * Run by bench/log.ts as a child process: `node --import tsx bench/_log-floor-server.ts PORT THREADS` (port 0: any free port).
  */
 import { DEFAULT_MAX_BODY_BYTES } from '../src/services/log/server.js';
-import { listen, readBody, router, sendJson } from '../src/services/http.js';
+import { listen, readBody, router, sendJsonText } from '../src/services/http.js';
 import { WorkerPreparer, inlinePreparer } from '../src/services/log/verify-pool.js';
-import { transparencyLogEntryV2 } from '../src/services/log/responses.js';
+import { transparencyLogEntryV2Json } from '../src/services/log/responses.js';
 
 const [port, threads] = process.argv.slice(2).map(Number) as [number, number];
 const preparer = threads > 0 ? new WorkerPreparer(threads) : inlinePreparer;
@@ -27,7 +27,7 @@ const server = await listen(
         path: '/api/v2/log/entries',
         handler: async (req, res) => {
           const e = await preparer.prepare('v2', await readBody(req, DEFAULT_MAX_BODY_BYTES));
-          sendJson(res, 201, transparencyLogEntryV2({ ...e, index: index++, integratedTime: 0, head, proof }, logId));
+          sendJsonText(res, 201, transparencyLogEntryV2Json({ ...e, index: index++, integratedTime: 0, head, proof }, logId));
         },
       },
     ],

@@ -16,10 +16,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { exportPublicKeyPem } from '../../crypto/keys.js';
 import { parseTilePath } from '../../merkle/tiles.js';
-import { HttpError, listen, readBody, router, sendBytes, sendJson, type Route, type RunningServer } from '../http.js';
+import { HttpError, listen, readBody, router, sendBytes, sendJson, sendJsonText, type Route, type RunningServer } from '../http.js';
 import type { TransparencyLog } from './log.js';
 import { inlinePreparer, type EntryPreparer } from './verify-pool.js';
-import { entryUuid, logEntryV1, transparencyLogEntryV2, type EntryView } from './responses.js';
+import { entryUuid, logEntryV1, transparencyLogEntryV2Json, type EntryView } from './responses.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 128 * 1024;
 
@@ -94,7 +94,7 @@ export function logRoutes(log: TransparencyLog, opts: LogServerOptions = {}): Ro
       handler: async (req, res) => {
         const entry = await preparer.prepare('v2', await readJsonRequest(req, limit));
         const logged = await log.add(entry);
-        sendJson(res, logged.duplicate ? 200 : 201, transparencyLogEntryV2(logged, log.logId), logged.duplicate ? { 'x-log-index': String(logged.index) } : {});
+        sendJsonText(res, logged.duplicate ? 200 : 201, transparencyLogEntryV2Json(logged, log.logId), logged.duplicate ? { 'x-log-index': String(logged.index) } : {});
       },
     },
     {
