@@ -1,22 +1,26 @@
 /**
  * Verification thread of verify-pool.ts: prepares each request of a group and answers the group
- * with one message of entries or errors.
+ * with one buffer of entries or errors (prepare-wire.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { isSigilError } from '../../core/errors.js';
 import { prepareRequest } from './prepare.js';
-import type { PrepareReply, PrepareRequest } from './verify-pool.js';
+import { decodeRequests, encodeAnswers, type WireAnswer, type WireRequest } from './prepare-wire.js';
 
-function prepareOne(m: PrepareRequest): PrepareReply {
+function prepareOne(m: WireRequest): WireAnswer {
   try {
-    const p = prepareRequest(m.api, m.body);
-    return { id: m.id, ok: true, kind: p.kind, version: p.version, body: p.body, leafHash: p.leafHash };
+    return { id: m.id, entry: prepareRequest(m.api, m.body) };
   } catch (e) {
-    const error = isSigilError(e) ? { code: e.code, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), kind: e.kind } : { code: 'INTERNAL' as const, message: `internal error: ${(e as Error).message}`, kind: 'internal' as const };
-    return { id: m.id, ok: false, error };
+    const error = isSigilError(e)
+      ? { code: e.code, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), kind: e.kind }
+      : { code: 'INTERNAL' as const, message: `internal error: ${(e as Error).message}`, kind: 'internal' as const };
+    return { id: m.id, error };
   }
 }
 
 const port = parentPort!;
-port.on('message', (group: PrepareRequest[]) => port.postMessage(group.map(prepareOne)));
+port.on('message', (group: ArrayBuffer) => {
+  const answers = encodeAnswers(decodeRequests(group).map(prepareOne));
+  port.postMessage(answers, [answers]);
+});
 port.postMessage({ ready: true });

@@ -6,10 +6,11 @@
  * HTTP answer is identical to verifying inline.
  */
 import type { Worker } from 'node:worker_threads';
-import { SigilError, type ErrorCode, type ErrorKind } from '../../core/errors.js';
+import { SigilError } from '../../core/errors.js';
 import { spawnWorker } from '../spawn-worker.js';
 import { prepareRequest, type LogApi } from './prepare.js';
 import type { PreparedEntry } from './kinds/prepared.js';
+import { decodeAnswers, encodeRequests, type WireAnswer, type WireRequest } from './prepare-wire.js';
 
 export interface EntryPreparer {
   prepare(api: LogApi, body: Buffer): Promise<PreparedEntry>;
@@ -22,22 +23,12 @@ export const inlinePreparer: EntryPreparer = {
   close: () => Promise.resolve(),
 };
 
-/** One answer of the verification thread (see verify-pool-worker.ts). */
-export type PrepareReply =
-  | { id: number; ok: true; kind: string; version: string; body: Uint8Array; leafHash: Uint8Array }
-  | { id: number; ok: false; error: { code: ErrorCode; message: string; hint?: string; kind: ErrorKind } };
-
-export interface PrepareRequest {
-  id: number;
-  api: LogApi;
-  body: Uint8Array;
-}
-
 /**
  * Requests to one thread are sent in groups: every request parsed in one turn of the event loop
  * goes in one message (or in groups of FLUSH_AT while a burst is still being read, so the thread
  * starts before the burst ends). A message costs as much as ~10 µs of CPU on each side, a fifth of
- * the verification itself, so one per request would be a tax on the HTTP thread.
+ * the verification itself, so one per request would be a tax on the HTTP thread. Each group
+ * travels as one transferred buffer (prepare-wire.ts).
  */
 const FLUSH_AT = 8;
 
@@ -45,7 +36,7 @@ interface Slot {
   worker: Worker;
   busy: number;
   ready: Promise<void>;
-  outbox: PrepareRequest[];
+  outbox: WireRequest[];
   flushScheduled: boolean;
 }
 
@@ -63,8 +54,8 @@ export class WorkerPreparer implements EntryPreparer {
         worker.once('error', fail);
         worker.once('message', () => ok());
       });
-      worker.on('message', (m: PrepareReply[] | { ready: true }) => {
-        if (Array.isArray(m)) for (const r of m) this.#reply(r);
+      worker.on('message', (m: ArrayBuffer | { ready: true }) => {
+        if (m instanceof ArrayBuffer) for (const r of decodeAnswers(m)) this.#reply(r);
       });
       worker.on('error', (e) => {
         for (const [id, p] of this.#pending) {
@@ -82,22 +73,20 @@ export class WorkerPreparer implements EntryPreparer {
     await Promise.all(this.#slots.map((s) => s.ready));
   }
 
-  #reply(m: PrepareReply): void {
+  #reply(m: WireAnswer): void {
     const p = this.#pending.get(m.id);
     if (!p) return;
     this.#pending.delete(m.id);
     p.slot.busy--;
-    if (m.ok) {
-      p.resolve({ kind: m.kind, version: m.version, body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength), leafHash: Buffer.from(m.leafHash.buffer, m.leafHash.byteOffset, m.leafHash.byteLength) });
-    } else {
-      p.reject(new SigilError(m.error.code, m.error.message, { ...(m.error.hint !== undefined ? { hint: m.error.hint } : {}), kind: m.error.kind }));
-    }
+    if ('entry' in m) p.resolve(m.entry);
+    else p.reject(new SigilError(m.error.code, m.error.message, { ...(m.error.hint !== undefined ? { hint: m.error.hint } : {}), kind: m.error.kind }));
   }
 
   #flush(slot: Slot): void {
     slot.flushScheduled = false;
     if (slot.outbox.length === 0) return;
-    slot.worker.postMessage(slot.outbox);
+    const group = encodeRequests(slot.outbox);
+    slot.worker.postMessage(group, [group]);
     slot.outbox = [];
   }
 
