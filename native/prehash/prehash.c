@@ -151,17 +151,22 @@ static int do_verify(EC_KEY *key, const unsigned char *dg, size_t dglen, const u
   return rc == 1;
 }
 
-static napi_value verify(napi_env env, napi_callback_info info) {
+/* The arguments of verify and verifyHot: (handle: External, digest: Buffer, signature: Buffer). */
+static int get_handle_args(napi_env env, napi_callback_info info, void **handle, const unsigned char **dg, size_t *dglen,
+                           const unsigned char **sig, size_t *siglen) {
   size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   napi_valuetype t;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return 0;
+  return napi_typeof(env, argv[0], &t) == napi_ok && t == napi_external && napi_get_value_external(env, argv[0], handle) == napi_ok &&
+         *handle != NULL && get_buffer(env, argv[1], dg, dglen) && get_buffer(env, argv[2], sig, siglen);
+}
+
+static napi_value verify(napi_env env, napi_callback_info info) {
   void *key = NULL;
   const unsigned char *dg, *sig;
   size_t dglen, siglen;
-  if (argc < 3 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_get_value_external(env, argv[0], &key) != napi_ok || key == NULL || !get_buffer(env, argv[1], &dg, &dglen) ||
-      !get_buffer(env, argv[2], &sig, &siglen)) {
+  if (!get_handle_args(env, info, &key, &dg, &dglen, &sig, &siglen)) {
     return throw_type(env, "verify(key: External, digest: Buffer, signature: Buffer)");
   }
   napi_value out;
@@ -192,17 +197,11 @@ static napi_value verify_point(napi_env env, napi_callback_info info) {
 }
 
 static napi_value verify_hot_js(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_valuetype t;
   void *table = NULL;
   const unsigned char *dg, *sig;
   size_t dglen, siglen;
   instance_data *d = NULL;
-  if (argc < 3 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_get_value_external(env, argv[0], &table) != napi_ok || table == NULL || !get_buffer(env, argv[1], &dg, &dglen) ||
-      !get_buffer(env, argv[2], &sig, &siglen)) {
+  if (!get_handle_args(env, info, &table, &dg, &dglen, &sig, &siglen)) {
     return throw_type(env, "verifyHot(table: External, digest: Buffer, signature: Buffer)");
   }
   if (napi_get_instance_data(env, (void **)&d) != napi_ok || d == NULL) return throw_type(env, "no instance data");
