@@ -118,8 +118,7 @@ static int load_ord_functions(hot_scratch *s) {
     mul(xm, x, s->rr);
     ord_inverse_mont(s, xm, w);
     mul(w, w, one);
-    limbs_to_be(w, be);
-    ok = BN_mod_inverse(inv, v, n, s->ctx) != NULL && BN_bn2binpad(inv, be + 0, 32) == 32;
+    ok = BN_mod_inverse(inv, v, n, s->ctx) != NULL && BN_bn2binpad(inv, be, 32) == 32;
     unsigned char got[32];
     limbs_to_be(w, got);
     ok = ok && memcmp(got, be, 32) == 0;

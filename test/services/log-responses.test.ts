@@ -2,8 +2,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
-import { transparencyLogEntryV2, transparencyLogEntryV2Json, type EntryView } from '../../src/services/log/responses.js';
+import { transparencyLogEntryV2Json, type EntryView } from '../../src/services/log/responses.js';
 import type { TreeHead } from '../../src/services/storage/log-store.js';
+
+/** The answer as an object, field for field as protobuf-specs' TransparencyLogEntry JSON (int64 as strings, bytes as base64). */
+function transparencyLogEntryV2(e: EntryView, logId: Buffer): Record<string, unknown> {
+  return {
+    logIndex: String(e.index),
+    logId: { keyId: logId.toString('base64') },
+    kindVersion: { kind: e.kind, version: e.version },
+    inclusionProof: {
+      logIndex: String(e.index),
+      rootHash: e.head.rootHash.toString('base64'),
+      treeSize: String(e.head.size),
+      hashes: e.proof.map((h) => h.toString('base64')),
+      checkpoint: { envelope: e.head.checkpoint },
+    },
+    canonicalizedBody: e.body.toString('base64'),
+  };
+}
 
 const head = (size: number, checkpoint: string): TreeHead => ({ size, rootHash: randomBytes(32), checkpoint });
 const view = (index: number, h: TreeHead, proofLength: number, kind = 'hashedrekord', version = '0.0.2'): EntryView => ({

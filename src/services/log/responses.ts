@@ -19,31 +19,15 @@ export interface EntryView {
   proof: Buffer[];
 }
 
-export function transparencyLogEntryV2(e: EntryView, logId: Buffer): Record<string, unknown> {
-  return {
-    logIndex: String(e.index),
-    logId: { keyId: logId.toString('base64') },
-    kindVersion: { kind: e.kind, version: e.version },
-    inclusionProof: {
-      logIndex: String(e.index),
-      rootHash: e.head.rootHash.toString('base64'),
-      treeSize: String(e.head.size),
-      hashes: e.proof.map((h) => h.toString('base64')),
-      checkpoint: { envelope: e.head.checkpoint },
-    },
-    canonicalizedBody: e.body.toString('base64'),
-  };
-}
-
 /** The parts of every v2 answer that depend only on the checkpoint (the entries of a batch share one head object). */
 const headParts = new WeakMap<TreeHead, { proofHead: string; checkpoint: string }>();
 const logIdParts = new WeakMap<Buffer, string>();
 
 /**
- * JSON.stringify(transparencyLogEntryV2(e, logId)), built as text: this answer goes out with every
- * entry the log accepts, and building then serialising the object showed in profiles of the HTTP
- * thread. Base64 and decimal digits need no escaping; kind, version and the checkpoint go through
- * JSON.stringify. The tests compare both forms.
+ * Rekor v2's answer to a write, as JSON text: this answer goes out with every entry the log
+ * accepts, and building an object and then serialising it showed in profiles of the HTTP thread.
+ * Base64 and decimal digits need no escaping; kind, version and the checkpoint go through
+ * JSON.stringify. The tests compare it with JSON.stringify of the object it stands for.
  */
 export function transparencyLogEntryV2Json(e: EntryView, logId: Buffer): string {
   let head = headParts.get(e.head);
