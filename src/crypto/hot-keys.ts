@@ -28,8 +28,8 @@ export interface HotKey {
   uses: number;
   table: object | undefined;
   lastUsed: number;
-  /** A table is being built, or building one failed (never retried). */
-  settled: 'idle' | 'building' | 'failed';
+  /** Whether its table is being built, or building one failed (never retried). */
+  build: 'idle' | 'building' | 'failed';
 }
 
 export class HotKeys {
@@ -46,7 +46,7 @@ export class HotKeys {
 
   /** Bookkeeping for a P-256 key, or undefined when the native addon is not available. */
   track(point: Buffer): HotKey | undefined {
-    return nativePrehash ? { point, uses: 0, table: undefined, lastUsed: 0, settled: 'idle' } : undefined;
+    return nativePrehash ? { point, uses: 0, table: undefined, lastUsed: 0, build: 'idle' } : undefined;
   }
 
   /** The key's table if it has one (and marks it used); otherwise counts the use toward promotion. */
@@ -55,7 +55,7 @@ export class HotKeys {
       k.lastUsed = ++this.#clock;
       return k.table;
     }
-    if (++k.uses >= this.policy.after && k.settled === 'idle' && !this.#building) this.#promote(k);
+    if (++k.uses >= this.policy.after && k.build === 'idle' && !this.#building) this.#promote(k);
     return undefined;
   }
 
@@ -64,16 +64,16 @@ export class HotKeys {
     this.#since ??= start;
     if (this.stats.buildMs > this.policy.budget * (start - this.#since)) return;
     this.#building = true;
-    k.settled = 'building';
+    k.build = 'building';
     const done = (table: object | null): void => {
       this.#building = false;
       this.stats.buildMs += performance.now() - start;
       if (!table) {
-        k.settled = 'failed';
+        k.build = 'failed';
         this.stats.failed++;
         return;
       }
-      k.settled = 'idle';
+      k.build = 'idle';
       if (this.#tables.length >= this.policy.maxTables) this.#dropLeastRecent();
       k.table = table;
       k.lastUsed = ++this.#clock;

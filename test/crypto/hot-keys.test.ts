@@ -135,13 +135,13 @@ test('hot keys: promotion after N uses, one build at a time, least recently used
   assert.equal(hk.use(a), undefined);
   assert.equal(hk.use(a), undefined);
   assert.equal(hk.use(a), undefined, 'the third use starts the build and still verifies the slow way');
-  assert.equal(a.settled, 'building');
+  assert.equal(a.build, 'building');
   for (let i = 0; i < 3; i++) hk.use(b);
-  assert.equal(b.settled, 'idle', 'one build at a time: b waits for a');
+  assert.equal(b.build, 'idle', 'one build at a time: b waits for a');
   await until(() => a.table !== undefined, 'a\'s table');
   assert.ok(hk.use(a), 'a verifies with its table');
   hk.use(b);
-  assert.equal(b.settled, 'building', 'b is built on its next use');
+  assert.equal(b.build, 'building', 'b is built on its next use');
   await until(() => b.table !== undefined, 'b\'s table');
   hk.use(a); // a used more recently than b
   for (let i = 0; i < 3; i++) hk.use(c);
@@ -153,9 +153,9 @@ test('hot keys: promotion after N uses, one build at a time, least recently used
 
   const off = hk.track(Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 9)]))!;
   for (let i = 0; i < 3; i++) hk.use(off);
-  await until(() => off.settled === 'failed', 'the failed build');
+  await until(() => off.build === 'failed', 'the failed build');
   for (let i = 0; i < 10; i++) hk.use(off);
-  assert.equal(off.settled, 'failed');
+  assert.equal(off.build, 'failed');
   assert.equal(hk.stats.failed, 1, 'a failed key is not built again');
 });
 
@@ -168,7 +168,7 @@ test('hot keys: builds stay within the time budget', { skip: !built }, async () 
   await until(() => a.table !== undefined, 'the first table');
   for (let i = 0; i < 50; i++) hk.use(b);
   await new Promise((r) => setTimeout(r, 50));
-  assert.equal(b.settled, 'idle');
+  assert.equal(b.build, 'idle');
   assert.equal(b.table, undefined);
   assert.equal(hk.stats.built, 1);
 });
