@@ -11,7 +11,8 @@
  *
  * hot_verify follows ossl_ecdsa_verify / ossl_ecdsa_simple_verify_sig step by step, with the one
  * product split in two and the points added: strict DER (what OpenSSL's decode, re-encode and
- * compare lets through), 1 <= r, s < n, the digest truncated to the order's bit length, R != infinity, x(R) mod n == r. The
+ * compare lets through), 1 <= r, s < n, the digest truncated to the order's bit length, R != infinity, x(R) mod n == r (checked
+ * without leaving Jacobian coordinates, see x_matches). The
  * answers are those of ECDSA_verify for every input (tested against it, including malformed
  * signatures); only the time differs. Verification uses public data only, so the variable-time
  * inverse and table lookups leak nothing secret.
@@ -43,7 +44,7 @@ void hot_scratch_free(hot_scratch *s) {
   EC_POINT_free(s->b);
   BN_free(s->u1);
   BN_free(s->u2);
-  BN_free(s->x);
+  BN_MONT_CTX_free(s->mont_p);
   BN_free(s->r);
   EC_GROUP_free(s->p256);
   BN_CTX_free(s->ctx);
@@ -143,9 +144,9 @@ static int scratch_ready(hot_scratch *s) {
   s->b = s->p256 ? EC_POINT_new(s->p256) : NULL;
   s->u1 = BN_new();
   s->u2 = BN_new();
-  s->x = BN_new();
+  s->mont_p = BN_MONT_CTX_new();
   s->r = BN_new();
-  if (!s->p256 || !s->ctx || !s->a || !s->b || !s->u1 || !s->u2 || !s->x || !s->r) {
+  if (!s->p256 || !s->ctx || !s->a || !s->b || !s->u1 || !s->u2 || !s->mont_p || !s->r || !BN_MONT_CTX_set(s->mont_p, EC_GROUP_get0_field(s->p256), s->ctx)) {
     hot_scratch_free(s);
     ERR_clear_error();
     return 0;
@@ -183,6 +184,25 @@ static int parse_der_int(const unsigned char **p, const unsigned char *end, unsi
 static int in_range(const unsigned char v[32]) {
   static const unsigned char zero[32] = {0};
   return memcmp(v, zero, 32) != 0 && memcmp(v, ORDER_BE, 32) < 0;
+}
+
+/*
+ * x(R) mod n == r, without the field inversion that converting R to affine coordinates costs
+ * (~4 us, a fifth of the check). R = (X : Y : Z) in Jacobian coordinates has x = X / Z^2, and
+ * 0 <= x < p < 2n, so x mod n == r exactly when x == r or x == r + n, that is when
+ * X == r * Z^2 (mod p), or r + n < p and X == (r + n) * Z^2 (mod p). R is not infinity (Z != 0).
+ */
+static int x_matches(hot_scratch *s, const EC_POINT *R, BN_CTX *ctx) {
+  const BIGNUM *p = EC_GROUP_get0_field(s->p256);
+  BN_CTX_start(ctx);
+  BIGNUM *X = BN_CTX_get(ctx), *Z = BN_CTX_get(ctx), *z2 = BN_CTX_get(ctx), *t = BN_CTX_get(ctx);
+  /* Montgomery products modulo p: mont(a, b) = a*b/M, so mont(r, mont(Z*M, Z*M)) = r*Z^2. */
+  int ok = t && EC_POINT_get_Jprojective_coordinates_GFp(s->p256, R, X, NULL, Z, ctx) && BN_to_montgomery(Z, Z, s->mont_p, ctx) &&
+           BN_mod_mul_montgomery(z2, Z, Z, s->mont_p, ctx) && BN_mod_mul_montgomery(t, s->r, z2, s->mont_p, ctx);
+  int match = ok && BN_cmp(t, X) == 0;
+  if (ok && !match && BN_add(t, s->r, EC_GROUP_get0_order(s->p256)) && BN_cmp(t, p) < 0 && BN_mod_mul_montgomery(t, t, z2, s->mont_p, ctx)) match = BN_cmp(t, X) == 0;
+  BN_CTX_end(ctx);
+  return match;
 }
 
 int hot_verify(hot_scratch *s, const hot_table *t, const unsigned char *dg, size_t dglen, const unsigned char *sig, size_t siglen) {
@@ -235,9 +255,7 @@ int hot_verify(hot_scratch *s, const hot_table *t, const unsigned char *dg, size
   /* u1*G with the built-in table, u2*Q with the key's own; both are fixed-base combs. */
   if (!EC_POINT_mul(s->p256, s->a, s->u1, NULL, NULL, ctx) || !EC_POINT_mul(t->gq, s->b, s->u2, NULL, NULL, ctx)) goto done;
   if (!EC_POINT_add(s->p256, s->a, s->a, s->b, ctx) || EC_POINT_is_at_infinity(s->p256, s->a)) goto done;
-  if (!EC_POINT_get_affine_coordinates(s->p256, s->a, s->x, NULL, ctx)) goto done;
-  if (!BN_nnmod(s->x, s->x, EC_GROUP_get0_order(s->p256), ctx)) goto done;
-  result = BN_ucmp(s->x, s->r) == 0;
+  result = x_matches(s, s->a, ctx);
 done:
   ERR_clear_error();
   return result;

@@ -17,7 +17,8 @@ typedef struct {
   EC_GROUP *p256;
   BN_CTX *ctx;
   EC_POINT *a, *b;
-  BIGNUM *u1, *u2, *x, *r;
+  BIGNUM *u1, *u2, *r;
+  BN_MONT_CTX *mont_p; /* Montgomery arithmetic modulo the field prime p */
   /* Montgomery arithmetic modulo n from node's OpenSSL, when available (hot.c). */
   void (*ord_mul)(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]);
   void (*ord_sqr)(uint64_t r[4], const uint64_t a[4], uint64_t rep);
