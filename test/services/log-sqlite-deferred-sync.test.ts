@@ -1,13 +1,14 @@
 /**
  * SQLite deferred sync (SqliteLogStoreOptions.deferredSync, what `sigil log serve` uses): an
  * append resolves only after the WAL flush that follows its commit, readers never see a commit
- * before it is flushed, one flush covers every commit made while the previous one ran, and a
- * failed flush fails every waiting and later append.
+ * before it is flushed, a failed flush fails every waiting and later append; with flushes on
+ * libuv's pool, one flush covers every commit made while the previous one ran.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fdatasyncSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leafHash } from '../../src/merkle/hash.js';
@@ -54,7 +55,7 @@ const settled = async (p: Promise<unknown>): Promise<boolean> => {
 
 test('an append waits for its flush, and readers see nothing of it before', async () => {
   const sync = heldFdatasync();
-  const store = SqliteLogStore.open(join(tmp, 'held.db'), { deferredSync: true, fdatasync: sync.fn });
+  const store = SqliteLogStore.open(join(tmp, 'held.db'), { deferredSync: true, flush: { on: 'pool', fdatasync: sync.fn } });
   try {
     const first = store.appendBatch([entry('a')], seal);
     assert.equal(await settled(first), false, 'not answered before the flush');
@@ -101,7 +102,7 @@ test('an append waits for its flush, and readers see nothing of it before', asyn
 
 test('a failed flush fails the appends waiting for it and every later one', async () => {
   const sync = heldFdatasync();
-  const store = SqliteLogStore.open(join(tmp, 'failing.db'), { deferredSync: true, fdatasync: sync.fn });
+  const store = SqliteLogStore.open(join(tmp, 'failing.db'), { deferredSync: true, flush: { on: 'pool', fdatasync: sync.fn } });
   try {
     const first = store.appendBatch([entry('x')], seal);
     await new Promise((r) => setTimeout(r, 10));
@@ -115,6 +116,45 @@ test('a failed flush fails the appends waiting for it and every later one', asyn
     await assert.rejects(store.appendBatch([entry('y')], seal), /flushing the SQLite WAL to disk failed/);
     assert.equal(sync.calls, 1, 'the later append was refused before committing anything');
     assert.equal(await store.latest(), undefined, 'nothing unflushed was ever published');
+  } finally {
+    await store.close();
+  }
+});
+
+test('on the caller\'s thread, each commit is flushed right after it, before the append resolves', async () => {
+  const path = join(tmp, 'caller.db');
+  const seen: number[] = [];
+  let failWith: string | undefined;
+  const fdatasync = (fd: number): void => {
+    // The commit is in the WAL already: another connection sees the new tree size.
+    const db = new Database(path, { readonly: true });
+    seen.push(db.prepare('SELECT size FROM tree WHERE id = 1').pluck().get() as number);
+    db.close();
+    if (failWith) throw Object.assign(new Error(failWith), { code: failWith });
+    fdatasyncSync(fd);
+  };
+  const store = SqliteLogStore.open(path, { deferredSync: true, flush: { on: 'caller', fdatasync } });
+  try {
+    const first = await store.appendBatch([entry('a'), entry('b')], seal);
+    assert.deepEqual(seen, [2], 'one flush, after the commit of both entries');
+    assert.equal(first.head?.size, 2);
+    assert.equal((await store.latest())?.size, 2, 'published once flushed');
+    const [second, third] = await Promise.all([store.appendBatch([entry('c')], seal), store.appendBatch([entry('d'), entry('a')], seal)]);
+    assert.deepEqual(seen, [2, 3, 4], 'a flush per commit, each after its own commit');
+    assert.equal(second.head?.size, 3);
+    assert.deepEqual(
+      third.outcomes.map((o) => [o.index, o.duplicate]),
+      [
+        [3, false],
+        [0, true],
+      ],
+    );
+
+    failWith = 'EIO';
+    await assert.rejects(store.appendBatch([entry('e')], seal), /flushing the SQLite WAL to disk failed \(EIO\)/);
+    await assert.rejects(store.appendBatch([entry('f')], seal), /flushing the SQLite WAL to disk failed/);
+    assert.deepEqual(seen, [2, 3, 4, 5], 'the later append was refused before committing anything');
+    assert.equal((await store.latest())?.size, 4, 'the unflushed commit was never published');
   } finally {
     await store.close();
   }

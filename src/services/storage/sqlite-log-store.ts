@@ -7,8 +7,9 @@
  * - `writerThread`: the same on a worker thread (sqlite-writer-worker.ts), which merges the calls
  *   that wait for it into one transaction;
  * - `deferredSync` (sigil log serve, sigil up): COMMIT with synchronous=NORMAL on the caller's
- *   thread, then an fdatasync of the WAL off it (wal-syncer.ts); WAL checkpoints run on a thread
- *   of their own (wal-checkpointer.ts) rather than inside a commit.
+ *   thread, then an fdatasync of the WAL, by default right away on the same thread, optionally on
+ *   libuv's pool (wal-syncer.ts); WAL checkpoints run on a thread of their own
+ *   (wal-checkpointer.ts) rather than inside a commit.
  * One transaction per batch holds the entries, their new tree nodes, the signed checkpoint and
  * the tree head, so a crash leaves all of a batch or none of it.
  *
@@ -29,7 +30,7 @@ import type { NodeRef } from '../../merkle/build.js';
 import type { AppendResult, LogStore, NewEntry, SealFn, StoredEntry, TreeHead } from './log-store.js';
 import { SqliteAppender, nodeKey } from './sqlite-appender.js';
 import { decodeResult, encodeEntries } from './append-wire.js';
-import { WalSyncer, type FdatasyncFn } from './wal-syncer.js';
+import { WalSyncer, type WalFlushMode } from './wal-syncer.js';
 import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.js';
 import { spawnWorker } from '../spawn-worker.js';
 
@@ -56,15 +57,14 @@ export interface SqliteLogStoreOptions {
   /** See SqliteAppenderOptions.leafIndexMergeAt. */
   leafIndexMergeAt?: number;
   /**
-   * Commit on the caller's thread with synchronous=NORMAL and flush the WAL with fdatasync on
-   * libuv's pool before an append resolves (wal-syncer.ts): the event loop never waits for the
-   * disk, and one flush covers every commit made while the previous one ran. Readers of this store
-   * see only flushed state, so a checkpoint is never published before it is on disk. Made for one
-   * writer process per file (what `sigil log serve` is); not combined with writerThread.
+   * Commit on the caller's thread with synchronous=NORMAL and flush the WAL with fdatasync before
+   * an append resolves (wal-syncer.ts; `flush` says where). Readers of this store see only flushed
+   * state, so a checkpoint is never published before it is on disk. Made for one writer process
+   * per file (what `sigil log serve` is); not combined with writerThread.
    */
   deferredSync?: boolean;
-  /** Replaces fs.fdatasync for deferredSync (tests hold or fail flushes with it). */
-  fdatasync?: FdatasyncFn;
+  /** With deferredSync: where the fdatasync runs (default on the caller's thread; tests also replace it). */
+  flush?: WalFlushMode;
   /**
    * With deferredSync, WAL checkpoints run on a thread of their own (wal-checkpointer.ts) instead
    * of inside the writer's commits; false keeps SQLite's automatic checkpoints. Default on.
@@ -190,7 +190,7 @@ export class SqliteLogStore implements LogStore {
       this.path,
       opts.deferredSync ? { ...opts, synchronous: 'NORMAL', onCommit: (before, after) => this.#onCommit(before, after) } : opts,
     );
-    if (opts.deferredSync) this.#syncer = new WalSyncer(`${this.path}-wal`, opts.fdatasync);
+    if (opts.deferredSync) this.#syncer = new WalSyncer(`${this.path}-wal`, opts.flush);
     if (opts.deferredSync && opts.backgroundCheckpoints !== false) this.#startCheckpointer(opts.backgroundCheckpoints === true ? {} : (opts.backgroundCheckpoints ?? {}));
     if (opts.writerThread) {
       this.#appender.close();
