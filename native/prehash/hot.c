@@ -18,6 +18,7 @@
  * inverse and table lookups leak nothing secret.
  */
 #include "hot.h"
+#include "comb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,10 @@
 /* 37 rows x 64 points x 64 bytes (affine X, Y), OpenSSL's nistz256 precomputation. */
 #define TABLE_BYTES (37 * 64 * 64)
 
+/* One of the two: the key's comb (comb.c), or else P-256 with generator Q and OpenSSL's comb for it. */
 struct hot_table {
-  EC_GROUP *gq; /* P-256 with generator Q and its precomputed comb */
+  p256_aff *comb;
+  EC_GROUP *gq;
 };
 
 /* P-256's group order n, big-endian. */
@@ -241,17 +244,25 @@ int hot_verify(hot_scratch *s, const hot_table *t, const unsigned char *dg, size
     s->ord_mul(u2, rl, wm);      /* r * s^-1 */
     limbs_to_be(u1, u1_be);
     limbs_to_be(u2, u2_be);
-    if (!BN_bin2bn(u1_be, 32, s->u1) || !BN_bin2bn(u2_be, 32, s->u2)) goto done;
   } else {
     BN_CTX_start(ctx);
     BIGNUM *w = BN_CTX_get(ctx), *e = BN_CTX_get(ctx), *sv = BN_CTX_get(ctx);
     const BIGNUM *n = EC_GROUP_get0_order(s->p256);
     int ok = sv && BN_bin2bn(s_be, 32, sv) && BN_bin2bn(e_be, 32, e) && BN_bin2bn(r_be, 32, s->r) && BN_mod_inverse(w, sv, n, ctx) &&
-             BN_mod_mul(s->u1, e, w, n, ctx) && BN_mod_mul(s->u2, s->r, w, n, ctx);
+             BN_mod_mul(s->u1, e, w, n, ctx) && BN_mod_mul(s->u2, s->r, w, n, ctx) && BN_bn2binpad(s->u1, u1_be, 32) == 32 &&
+             BN_bn2binpad(s->u2, u2_be, 32) == 32;
     BN_CTX_end(ctx);
     if (!ok) goto done;
   }
-  if (!BN_bin2bn(r_be, 32, s->r)) goto done;
+  if (t->comb) {
+    uint64_t u1[4], u2[4], rl[4];
+    be_to_limbs(u1_be, u1);
+    be_to_limbs(u2_be, u2);
+    be_to_limbs(r_be, rl);
+    result = comb_verify(t->comb, u1, u2, rl);
+    goto done;
+  }
+  if (!BN_bin2bn(u1_be, 32, s->u1) || !BN_bin2bn(u2_be, 32, s->u2) || !BN_bin2bn(r_be, 32, s->r)) goto done;
   /* u1*G with the built-in table, u2*Q with the key's own; both are fixed-base combs. */
   if (!EC_POINT_mul(s->p256, s->a, s->u1, NULL, NULL, ctx) || !EC_POINT_mul(t->gq, s->b, s->u2, NULL, NULL, ctx)) goto done;
   if (!EC_POINT_add(s->p256, s->a, s->a, s->b, ctx) || EC_POINT_is_at_infinity(s->p256, s->a)) goto done;
@@ -274,9 +285,13 @@ static hot_table *build_table(const unsigned char point[65]) {
   BIGNUM *order = gq ? BN_dup(EC_GROUP_get0_order(gq)) : NULL;
   BIGNUM *cofactor = gq ? BN_dup(EC_GROUP_get0_cofactor(gq)) : NULL;
   /* oct2point rejects points off the curve; 0x04 excludes infinity, and the cofactor is 1. */
-  if (ctx && q && order && cofactor && point[0] == 0x04 && EC_POINT_oct2point(gq, q, point, 65, ctx) == 1 &&
-      EC_GROUP_set_generator(gq, q, order, cofactor) == 1 && EC_GROUP_precompute_mult(gq, ctx) == 1 &&
-      EC_GROUP_have_precompute_mult(gq) && (t = malloc(sizeof(*t))) != NULL) {
+  int on_curve = ctx && q && order && cofactor && point[0] == 0x04 && EC_POINT_oct2point(gq, q, point, 65, ctx) == 1;
+  p256_aff *comb = on_curve ? comb_build(gq, q, ctx) : NULL;
+  if (comb != NULL) {
+    if ((t = calloc(1, sizeof(*t))) != NULL) t->comb = comb;
+    else comb_free(comb);
+  } else if (on_curve && !comb_available() && EC_GROUP_set_generator(gq, q, order, cofactor) == 1 && EC_GROUP_precompute_mult(gq, ctx) == 1 &&
+             EC_GROUP_have_precompute_mult(gq) && (t = calloc(1, sizeof(*t))) != NULL) {
     t->gq = gq;
     gq = NULL;
   }
@@ -289,11 +304,15 @@ static hot_table *build_table(const unsigned char point[65]) {
   return t;
 }
 
-static void free_table(napi_env env, void *data, void *hint) {
-  (void)hint;
-  hot_table *t = (hot_table *)data;
+static void hot_table_free(hot_table *t) {
+  comb_free(t->comb);
   EC_GROUP_free(t->gq);
   free(t);
+}
+
+static void free_table(napi_env env, void *data, void *hint) {
+  (void)hint;
+  hot_table_free((hot_table *)data);
   int64_t ignored;
   napi_adjust_external_memory(env, -(int64_t)TABLE_BYTES, &ignored);
 }
@@ -319,10 +338,7 @@ static void precompute_complete(napi_env env, napi_status status, void *data) {
     /* Tell V8 what the handle holds, so that dropped tables are collected under memory pressure. */
     napi_adjust_external_memory(env, TABLE_BYTES, &ignored);
   } else {
-    if (j->table != NULL) {
-      EC_GROUP_free(j->table->gq);
-      free(j->table);
-    }
+    if (j->table != NULL) hot_table_free(j->table);
     napi_get_null(env, &out);
   }
   napi_resolve_deferred(env, j->deferred, out);

@@ -14,6 +14,7 @@
  *   precomputeP256(point: Buffer) -> Promise<External | null>   (hot keys, see hot.c)
  *   verifyHot(table: External, digest: Buffer, derSignature: Buffer) -> boolean
  *   hotInverse() -> 'ord-asm' | 'bn'   (how verifyHot inverts s, see hot.c)
+ *   hotComb() -> 'direct' | 'openssl'  (how verifyHot multiplies, see comb.c)
  *
  * ECDSA_verify parses the DER signature, re-encodes it and rejects any difference (non-canonical
  * DER), checks 1 <= r, s < n, truncates the digest to the order's bit length (SEC 1 4.1.4) and
@@ -33,6 +34,7 @@
 #include <openssl/obj_mac.h>
 
 #include "hot.h"
+#include "comb.h"
 
 static const int CURVE_NIDS[3] = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
 static const size_t FIELD_BYTES[3] = {32, 48, 66};
@@ -221,6 +223,13 @@ static napi_value hot_engine_js(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value hot_comb_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_string_utf8(env, comb_available() ? "direct" : "openssl", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   instance_data *d = (instance_data *)calloc(1, sizeof(instance_data));
   if (d == NULL || napi_set_instance_data(env, d, free_instance, NULL) != napi_ok) {
@@ -235,6 +244,7 @@ NAPI_MODULE_INIT() {
       {"precomputeP256", NULL, hot_precompute_js, NULL, NULL, NULL, napi_default, NULL},
       {"verifyHot", NULL, verify_hot_js, NULL, NULL, NULL, napi_default, NULL},
       {"hotInverse", NULL, hot_engine_js, NULL, NULL, NULL, napi_default, NULL},
+      {"hotComb", NULL, hot_comb_js, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

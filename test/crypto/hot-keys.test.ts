@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes, sign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, generateKeyPairSync, randomBytes, sign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -58,6 +58,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 test('native hot-key verification gives ECDSA_verify\'s answer for valid, tampered and malformed signatures', { skip: !built }, async () => {
   const m = native();
   assert.ok(['ord-asm', 'bn'].includes(m.hotInverse()));
+  assert.ok(['direct', 'openssl'].includes(m.hotComb()));
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const point = pointOf(publicKey);
   const key = m.newKey(0, point)!;
@@ -189,28 +190,84 @@ test('verifyPrehashed promotes a busy P-256 key and keeps giving the same answer
   }
 });
 
-test('the BN_mod_inverse fallback of hot-key verification gives the same answers', { skip: !built }, () => {
-  // The fast inverse is chosen once per thread, so the fallback runs in a child process.
-  const script = `
-    import { nativePrehash as m } from './src/crypto/prehash-native.ts';
-    import { generateKeyPairSync, sign, createHash } from 'node:crypto';
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = publicKey.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
-    const t = await m.precomputeP256(point);
-    let ok = 0, bad = 0;
-    for (let i = 0; i < 50; i++) {
-      const msg = Buffer.from('m' + i), d = createHash('sha256').update(msg).digest(), sig = sign('sha256', msg, privateKey);
-      ok += m.verifyHot(t, d, sig); d[0] ^= 1; bad += m.verifyHot(t, d, sig);
-    }
-    console.log(JSON.stringify({ engine: m.hotInverse(), ok, bad }));`;
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SIGIL_NATIVE_NO_ORD_ASM: '1' },
-    encoding: 'utf8',
+for (const [name, env, engines] of [
+  ['the BN_mod_inverse fallback', 'SIGIL_NATIVE_NO_ORD_ASM', { inverse: 'bn', comb: 'direct' }],
+  ['the EC_POINT_mul fallback', 'SIGIL_NATIVE_NO_COMB', { inverse: 'ord-asm', comb: 'openssl' }],
+] as const) {
+  test(`${name} of hot-key verification gives the same answers`, { skip: !built }, () => {
+    // The engines are chosen once per thread or process, so the fallback runs in a child process.
+    const script = `
+      import { nativePrehash as m } from './src/crypto/prehash-native.ts';
+      import { generateKeyPairSync, sign, createHash } from 'node:crypto';
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const jwk = publicKey.export({ format: 'jwk' });
+      const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+      const t = await m.precomputeP256(point);
+      let ok = 0, bad = 0;
+      for (let i = 0; i < 50; i++) {
+        const msg = Buffer.from('m' + i), d = createHash('sha256').update(msg).digest(), sig = sign('sha256', msg, privateKey);
+        ok += m.verifyHot(t, d, sig); d[0] ^= 1; bad += m.verifyHot(t, d, sig);
+      }
+      console.log(JSON.stringify({ inverse: m.hotInverse(), comb: m.hotComb(), ok, bad }));`;
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, [env]: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(res.status, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout), { ...engines, ok: 50, bad: 0 });
   });
-  assert.equal(res.status, 0, res.stderr);
-  assert.deepEqual(JSON.parse(res.stdout), { engine: 'bn', ok: 50, bad: 0 });
+}
+
+/** x(k*G) for 1 <= k < n, from node's own P-256 (an ECDH key's public point). */
+function xOfMultiple(k: bigint): bigint {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(Buffer.from(k.toString(16).padStart(64, '0'), 'hex'));
+  return BigInt('0x' + ecdh.getPublicKey().subarray(1, 33).toString('hex'));
+}
+
+const mod = (a: bigint): bigint => ((a % N) + N) % N;
+const inv = (a: bigint): bigint => {
+  // a^(n-2) mod n
+  let r = 1n, b = mod(a), e = N - 2n;
+  for (; e > 0n; e >>= 1n, b = (b * b) % N) if (e & 1n) r = (r * b) % N;
+  return r;
+};
+
+test('hot-key verification handles the scalars at the edges of its comb', { skip: !built }, async () => {
+  const m = native();
+  // A signature for which the verifier computes exactly u1 = e/s and u2 = r/s: with private key
+  // d, R = (u1 + u2*d)*G, r = x(R) mod n, s = r/u2 and e = u1*s.
+  const d = mod(BigInt('0x' + randomBytes(32).toString('hex'))) || 1n;
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(Buffer.from(d.toString(16).padStart(64, '0'), 'hex'));
+  const point = ecdh.getPublicKey();
+  const key = m.newKey(0, point)!;
+  const table = await m.precomputeP256(point);
+  assert.ok(table);
+  const be32 = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
+  const check = (u1: bigint, u2: bigint, label: string, r0 = 0n): boolean => {
+    const k = mod(u1 + u2 * d);
+    const r = k === 0n ? r0 : mod(xOfMultiple(k));
+    const s = mod(r * inv(u2));
+    const sig = seq(derInt(minimal(r)), derInt(minimal(s)));
+    const digest = be32(mod(u1 * s));
+    const want = m.verify(key, digest, sig);
+    assert.equal(m.verifyHot(table, digest, sig), want, `${label} (u1 ${u1.toString(16)}, u2 ${u2.toString(16)})`);
+    return want;
+  };
+  const edges = [1n, 2n, 63n, 64n, 65n, 127n, 128n, N - 1n, N - 2n, 2n ** 252n + 1n, 2n ** 253n, 2n ** 255n, 15n * 2n ** 252n, BigInt('0x' + '40'.repeat(32)) % N, BigInt('0x' + '7f'.repeat(32)) % N];
+  const r = (): bigint => mod(BigInt('0x' + randomBytes(32).toString('hex'))) || 1n;
+  for (const u of edges) {
+    assert.equal(check(u, r(), 'u1 at an edge'), true);
+    assert.equal(check(r(), u, 'u2 at an edge'), true);
+  }
+  assert.equal(check(0n, r(), 'u1 = 0 (a zero digest): R = u2*Q'), true);
+  // u1*G = u2*Q: the final addition is a doubling.
+  const u2 = r();
+  assert.equal(check(mod(u2 * d), u2, 'u1*G = u2*Q'), true);
+  // u1*G = -u2*Q: R is the point at infinity, never valid whatever r says.
+  assert.equal(check(mod(-u2 * d), u2, 'u1*G = -u2*Q', 12345n), false);
 });
 
 test('DSSE-style message verification of P-256 keys goes through the hot path and answers as crypto.verify', { skip: !built }, async () => {
