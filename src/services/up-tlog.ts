@@ -17,7 +17,7 @@ import type { TlogMount } from './up.js';
  */
 export async function embeddedTlog(ctx: { state: StateDir; baseUrl: string }): Promise<TlogMount> {
   mkdirSync(ctx.state.path('log'), { recursive: true });
-  // Like `sigil log serve`: commits never wait for the disk on the event loop (see deferredSync).
+  // Like `sigil log serve`: commit with synchronous=NORMAL, then fdatasync the WAL before answering (see deferredSync).
   const store = await openLogStore(`sqlite:${ctx.state.path('log', 'log.sqlite')}`, { sqliteDeferredSync: true });
   const signer = ctx.state.signer('log');
   const log = await TransparencyLog.open({ store, signer, origin: new URL(ctx.baseUrl).host });

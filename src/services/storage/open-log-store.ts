@@ -12,7 +12,7 @@ export interface OpenLogStoreOptions {
   sqliteWriterThread?: boolean;
   /** SQLite only: merge the in-memory leaf-hash tail into its index every this many entries (tests). */
   sqliteLeafIndexMergeAt?: number;
-  /** SQLite only: commit on this thread and flush the WAL off it before answering (see SqliteLogStoreOptions.deferredSync; servers want this). */
+  /** SQLite only: commit on this thread and flush the WAL with fdatasync before answering (see SqliteLogStoreOptions.deferredSync; servers want this). */
   sqliteDeferredSync?: boolean;
 }
 

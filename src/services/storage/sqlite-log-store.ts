@@ -182,7 +182,7 @@ export class SqliteLogStore implements LogStore {
   private constructor(path: string, opts: SqliteLogStoreOptions) {
     this.path = resolve(path);
     if (opts.deferredSync && opts.writerThread) {
-      throw new SigilError('USAGE', 'a SQLite log store takes deferredSync or writerThread, not both', { hint: 'deferredSync already keeps the disk off the event loop' });
+      throw new SigilError('USAGE', 'a SQLite log store takes deferredSync or writerThread, not both', { hint: 'use one of the two: deferredSync for a server, writerThread to keep every fsync off the calling thread' });
     }
     // The in-thread appender creates the file and schema before the reader opens it; the worker
     // appender does the same in its thread, so a first reader is opened only after it is ready.
