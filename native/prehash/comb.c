@@ -218,38 +218,46 @@ static int build(const EC_GROUP *g, const EC_POINT *q, p256_aff *out, BN_CTX *ct
   return ok;
 }
 
-/* k * q through the comb equals EC_POINT_mul's, for k = 1, n - 1, 2^252 + 1 and a random k. */
+/* k * q through the comb equals EC_POINT_mul's (x and y), for k = 1, n - 1, 2^252 + 1 and a random k. */
 static int check(const EC_GROUP *g, const EC_POINT *q, const p256_aff *table, BN_CTX *ctx) {
-  BIGNUM *k = BN_new(), *x = BN_new();
-  EC_POINT *want = EC_POINT_new(g);
+  BIGNUM *k = BN_new(), *x = BN_new(), *y = BN_new();
+  EC_POINT *expected = EC_POINT_new(g);
   const BIGNUM *n = EC_GROUP_get0_order(g);
-  int ok = k && x && want;
+  int ok = k && x && y && expected;
   for (int i = 0; ok && i < 4; i++) {
     BN_zero(k);
     if (i == 0) ok = BN_one(k);
     else if (i == 1) ok = BN_sub(k, n, BN_value_one());
     else if (i == 2) ok = BN_set_bit(k, 252) && BN_add_word(k, 1);
     else ok = BN_rand_range(k, n) && !BN_is_zero(k);
-    uint64_t kl[4], wx[4], wz2[4], got[4];
+    uint64_t kl[4], x_m[4], y_m[4], z2[4], z3[4], want[4], got[4], want_y[4], got_y[4];
     p256_jac r;
     if (!ok) break;
     bn_to_limbs(k, kl);
     comb_mul(table, kl, &r);
-    ok = EC_POINT_mul(g, want, NULL, q, k, ctx) && EC_POINT_get_affine_coordinates(g, want, x, NULL, ctx) && !is_zero4(r.Z);
+    ok = EC_POINT_mul(g, expected, NULL, q, k, ctx) && EC_POINT_get_affine_coordinates(g, expected, x, y, ctx) && !is_zero4(r.Z);
     if (!ok) break;
-    /* X == x * Z^2, in Montgomery form */
-    bn_to_limbs(x, wx);
-    F.to_mont(wx, wx);
-    F.sqr(wz2, r.Z);
-    F.mul(got, wx, wz2);
+    /* The comb's X equals x * Z^2 and its Y equals y * Z^3 (all in Montgomery form). */
+    bn_to_limbs(x, x_m);
+    bn_to_limbs(y, y_m);
+    F.to_mont(x_m, x_m);
+    F.to_mont(y_m, y_m);
+    F.sqr(z2, r.Z);
+    F.mul(z3, z2, r.Z);
+    F.mul(want, x_m, z2);
+    F.mul(want_y, y_m, z3);
+    canon(want);
+    canon(want_y);
+    memcpy(got, r.X, sizeof(got));
+    memcpy(got_y, r.Y, sizeof(got_y));
     canon(got);
-    memcpy(wx, r.X, sizeof(wx));
-    canon(wx);
-    ok = memcmp(got, wx, sizeof(got)) == 0;
+    canon(got_y);
+    ok = memcmp(got, want, sizeof(got)) == 0 && memcmp(got_y, want_y, sizeof(got_y)) == 0;
   }
   BN_free(k);
   BN_free(x);
-  EC_POINT_free(want);
+  BN_free(y);
+  EC_POINT_free(expected);
   return ok;
 }
 

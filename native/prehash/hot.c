@@ -30,8 +30,8 @@
 #include <dlfcn.h>
 #include <stdint.h>
 
-/* 37 rows x 64 points x 64 bytes (affine X, Y), OpenSSL's nistz256 precomputation. */
-#define TABLE_BYTES (37 * 64 * 64)
+/* Either table holds 37 rows x 64 affine points of 64 bytes (comb.c's, or OpenSSL's nistz256 precomputation). */
+#define TABLE_BYTES COMB_TABLE_BYTES
 
 /* One of the two: the key's comb (comb.c), or else P-256 with generator Q and OpenSSL's comb for it. */
 struct hot_table {
