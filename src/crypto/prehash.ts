@@ -38,42 +38,80 @@ export interface PrehashOptions {
 }
 
 const CURVE_INDEX: Record<Curve['name'], number> = { 'P-256': 0, 'P-384': 1, 'P-521': 2 };
+const NODE_CURVE_NAMES: Record<Curve['name'], string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
 
-type KeyInfo =
-  | { kind: 'ec'; curve: Curve; point: Buffer; Q: AffinePoint; handle: object | undefined; hot: HotKey | undefined }
-  | { kind: 'rsa'; bytes: number; bits: number };
+type EcInfo = { kind: 'ec'; curve: Curve; point: Buffer; Q: AffinePoint | undefined; handle: object | undefined; hot: HotKey | undefined };
+type KeyInfo = EcInfo | { kind: 'rsa'; bytes: number; bits: number };
 
-/** Per-KeyObject decoding, done once: keys are reused across many verifications (LIMITS.md §1). */
-const keyCache = new WeakMap<KeyObject, KeyInfo>();
+/**
+ * A named-curve EC public key read straight from its SubjectPublicKeyInfo (ecPublicKeyFromSpki),
+ * with the two KeyObject properties callers look at. A log sees most keyless signing keys once:
+ * OpenSSL's SPKI decoder (~115 µs) and a KeyObject's point export would cost more than the
+ * verification itself.
+ */
+export interface EcPublicKey {
+  readonly asymmetricKeyType: 'ec';
+  readonly asymmetricKeyDetails: { readonly namedCurve: string };
+  readonly spki: Buffer;
+}
+
+/** What verifyPrehashed takes. */
+export type VerificationKey = KeyObject | EcPublicKey;
+
+/** Per-key decoding, done once: keys are reused across many verifications (LIMITS.md §1). */
+const keyCache = new WeakMap<VerificationKey, KeyInfo>();
 
 function unsupported(msg: string): SigilError {
   return new SigilError('KEY_UNSUPPORTED', msg, { hint: 'digest-mode verification supports ECDSA (P-256, P-384, P-521) and RSA keys' });
 }
 
-function keyInfo(key: KeyObject): KeyInfo {
+/** Decodes an uncompressed point 04‖X‖Y of `curve`; KEY_MALFORMED when it is not on the curve. */
+function ecInfo(curve: Curve, point: Buffer): EcInfo {
+  const handle = nativePrehash ? nativePrehash.newKey(CURVE_INDEX[curve.name], point) : undefined;
+  // With the addon, newKey checks the point (null when off the curve); without it, parsePoint does.
+  const Q = nativePrehash ? undefined : parsePoint(curve, point);
+  if (handle === null || (!nativePrehash && !Q)) throw new SigilError('KEY_MALFORMED', `${curve.name} public key point is not on the curve`);
+  // P-256 keys that verify many signatures get a table of their own (hot-keys.ts).
+  const hot = handle && curve === P256 ? hotKeys.track(point) : undefined;
+  return { kind: 'ec', curve, point, Q, handle, hot };
+}
+
+/**
+ * The EC public key in `spki` (DER), or undefined when it is not a named-curve P-256, P-384 or
+ * P-521 key with an uncompressed point (decode those with createPublicKey). Throws KEY_MALFORMED
+ * for a point off its curve.
+ */
+export function ecPublicKeyFromSpki(spki: Buffer): EcPublicKey | undefined {
+  for (const [prefix, curve] of EC_SPKI_PREFIX) {
+    if (spki.length !== prefix.length + 1 + 2 * curve.size || !spki.subarray(0, prefix.length).equals(prefix)) continue;
+    const point = spki.subarray(prefix.length);
+    if (point[0] !== 0x04) return undefined;
+    const key: EcPublicKey = { asymmetricKeyType: 'ec', asymmetricKeyDetails: { namedCurve: NODE_CURVE_NAMES[curve.name] }, spki };
+    keyCache.set(key, ecInfo(curve, Buffer.from(point)));
+    return key;
+  }
+  return undefined;
+}
+
+function keyInfo(key: VerificationKey): KeyInfo {
   const cached = keyCache.get(key);
   if (cached) return cached;
   let info: KeyInfo;
-  if (key.type !== 'public') throw unsupported('verifyPrehashed needs a public key');
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = CURVES_BY_NODE_NAME[key.asymmetricKeyDetails?.namedCurve ?? ''];
-    if (!curve) throw unsupported(`EC curve ${key.asymmetricKeyDetails?.namedCurve ?? '(explicit)'} is not supported`);
-    const jwk = key.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-    const Q = parsePoint(curve, point);
-    // node's KeyObject import already rejects off-curve points; checking again costs one field equation.
-    if (!Q) throw new SigilError('KEY_MALFORMED', 'EC public key point is not on its curve');
-    const handle = nativePrehash?.newKey(CURVE_INDEX[curve.name], point) ?? undefined;
-    // P-256 keys that verify many signatures get a table of their own (hot-keys.ts).
-    const hot = handle && curve === P256 ? hotKeys.track(point) : undefined;
-    info = { kind: 'ec', curve, point, Q, handle, hot };
-  } else if (key.asymmetricKeyType === 'rsa') {
-    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  // EcPublicKeys are decoded when made: anything else here is a KeyObject.
+  const k = key as KeyObject;
+  if (k.type !== 'public') throw unsupported('verifyPrehashed needs a public key');
+  if (k.asymmetricKeyType === 'ec') {
+    const curve = CURVES_BY_NODE_NAME[k.asymmetricKeyDetails?.namedCurve ?? ''];
+    if (!curve) throw unsupported(`EC curve ${k.asymmetricKeyDetails?.namedCurve ?? '(explicit)'} is not supported`);
+    const jwk = k.export({ format: 'jwk' });
+    info = ecInfo(curve, Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]));
+  } else if (k.asymmetricKeyType === 'rsa') {
+    const bits = k.asymmetricKeyDetails?.modulusLength ?? 0;
     info = { kind: 'rsa', bits, bytes: Math.ceil(bits / 8) };
-  } else if (key.asymmetricKeyType === 'ed25519') {
+  } else if (k.asymmetricKeyType === 'ed25519') {
     throw unsupported('Ed25519 signs the message itself, not a digest; verify against the artifact instead');
   } else {
-    throw unsupported(`keys of type ${key.asymmetricKeyType} are not supported`);
+    throw unsupported(`keys of type ${k.asymmetricKeyType} are not supported`);
   }
   keyCache.set(key, info);
   return info;
@@ -106,12 +144,12 @@ export function p1363ToDer(sig: Uint8Array, curve: Curve): Buffer | undefined {
   return Buffer.concat([Buffer.from(body.length < 0x80 ? [0x30, body.length] : [0x30, 0x81, body.length]), body]);
 }
 
-function verifyEcNative(info: Extract<KeyInfo, { kind: 'ec' }>, native: NonNullable<typeof nativePrehash>, handle: object, digest: Buffer, der: Buffer): boolean {
+function verifyEcNative(info: EcInfo, native: NonNullable<typeof nativePrehash>, handle: object, digest: Buffer, der: Buffer): boolean {
   const table = info.hot && hotKeys.use(info.hot);
   return table ? native.verifyHot(table, digest, der) : native.verify(handle, digest, der);
 }
 
-function verifyEc(info: Extract<KeyInfo, { kind: 'ec' }>, digest: Buffer, sig: Buffer, opts: PrehashOptions): boolean {
+function verifyEc(info: EcInfo, digest: Buffer, sig: Buffer, opts: PrehashOptions): boolean {
   if (opts.dsaEncoding === 'ieee-p1363') {
     if (sig.length !== 2 * info.curve.size) return false;
     // P1363 r‖s has no encoding freedom; convert for the native path, use the integers directly otherwise.
@@ -121,10 +159,11 @@ function verifyEc(info: Extract<KeyInfo, { kind: 'ec' }>, digest: Buffer, sig: B
     }
     const r = BigInt('0x' + sig.toString('hex', 0, info.curve.size));
     const s = BigInt('0x' + sig.toString('hex', info.curve.size));
-    return verifyDigestRS(info.curve, info.Q, digest, r, s);
+    return verifyDigestRS(info.curve, info.Q!, digest, r, s);
   }
   if (info.handle && nativePrehash) return verifyEcNative(info, nativePrehash, info.handle, digest, sig);
-  return verifyDigestDer(info.curve, info.Q, digest, sig);
+  // Without the addon, ecInfo decoded Q.
+  return verifyDigestDer(info.curve, info.Q!, digest, sig);
 }
 
 /** DigestInfo prefixes (RFC 8017 §9.2 note 1), with the NULL parameters OpenSSL and Go write. */
@@ -207,7 +246,7 @@ function verifyRsaPss(
  * KEY_UNSUPPORTED for Ed25519/other key types and ENCODING_INVALID for a digest of the wrong length.
  */
 export function verifyPrehashed(
-  publicKey: KeyObject,
+  publicKey: VerificationKey,
   digestAlg: DigestAlgorithm,
   digest: Uint8Array,
   signature: Uint8Array,
@@ -218,8 +257,10 @@ export function verifyPrehashed(
   const d = Buffer.isBuffer(digest) ? digest : Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
   const sig = Buffer.isBuffer(signature) ? signature : Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
   if (info.kind === 'ec') return verifyEc(info, d, sig, options);
-  if (options.rsaPadding === 'pss') return verifyRsaPss(publicKey, info, digestAlg, d, sig, options.pssSaltLength ?? DIGEST_LENGTHS[digestAlg]);
-  return verifyRsaPkcs1(publicKey, info, digestAlg, d, sig);
+  // Only KeyObjects decode to RSA.
+  const rsaKey = publicKey as KeyObject;
+  if (options.rsaPadding === 'pss') return verifyRsaPss(rsaKey, info, digestAlg, d, sig, options.pssSaltLength ?? DIGEST_LENGTHS[digestAlg]);
+  return verifyRsaPkcs1(rsaKey, info, digestAlg, d, sig);
 }
 
 // SubjectPublicKeyInfo prefixes of named-curve EC keys with an uncompressed point (RFC 5480 §2):

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SigilError } from '../../src/core/errors.js';
 import type { DigestAlgorithm } from '../../src/core/digest.js';
-import { prehashEngine, verifyPrehashed, verifyPrehashedSpki, p1363ToDer } from '../../src/crypto/prehash.js';
+import { ecPublicKeyFromSpki, prehashEngine, verifyPrehashed, verifyPrehashedSpki, p1363ToDer } from '../../src/crypto/prehash.js';
 import {
   CURVES_BY_NODE_NAME,
   modInverse,
@@ -38,7 +38,9 @@ function agree(pub: KeyObject, c: Curve, alg: DigestAlgorithm, msg: Buffer, sig:
   const digest = createHash(alg).update(msg).digest();
   assert.equal(verifyPrehashed(pub, alg, digest, sig), want, `${label}: verifyPrehashed (${prehashEngine()})`);
   assert.equal(verifyDigestDer(c, point(pub, c), digest, sig), want, `${label}: BigInt`);
-  assert.equal(verifyPrehashedSpki(pub.export({ type: 'spki', format: 'der' }), alg, digest, sig), want, `${label}: from SPKI`);
+  const spki = pub.export({ type: 'spki', format: 'der' });
+  assert.equal(verifyPrehashedSpki(spki, alg, digest, sig), want, `${label}: from SPKI`);
+  assert.equal(verifyPrehashed(ecPublicKeyFromSpki(spki)!, alg, digest, sig), want, `${label}: EcPublicKey`);
   return want;
 }
 
@@ -302,4 +304,30 @@ test('engine: native addon used when built; SIGIL_NO_NATIVE=1 selects the BigInt
   });
   assert.equal(res.status, 0, res.stderr);
   assert.deepEqual(JSON.parse(res.stdout.trim()), ['bigint', true, false]);
+});
+
+test('EC public keys read straight from SPKI: curve named as a KeyObject names it, bad points refused, other keys left to createPublicKey', () => {
+  for (const [name, nodeName] of Object.entries(CURVE_NAMES)) {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: name });
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    const k = ecPublicKeyFromSpki(spki);
+    assert.ok(k, name);
+    assert.equal(k.asymmetricKeyType, publicKey.asymmetricKeyType);
+    assert.equal(k.asymmetricKeyDetails.namedCurve, nodeName);
+    assert.equal(publicKey.asymmetricKeyDetails?.namedCurve, nodeName);
+    const off = Buffer.from(spki);
+    off[off.length - 1]! ^= 1;
+    assert.throws(
+      () => ecPublicKeyFromSpki(off),
+      (e: unknown) => e instanceof SigilError && e.code === 'KEY_MALFORMED' && /not on the curve/.test(e.message),
+      `${name}: a point off the curve`,
+    );
+  }
+  const uncompressed = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
+  const bad = Buffer.from(uncompressed);
+  bad[26] = 0x02; // the point's form byte: not an uncompressed point
+  assert.equal(ecPublicKeyFromSpki(bad), undefined, 'only uncompressed points are read here');
+  assert.equal(ecPublicKeyFromSpki(uncompressed.subarray(0, 60)), undefined, 'truncated');
+  assert.equal(ecPublicKeyFromSpki(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' })), undefined, 'RSA');
+  assert.equal(ecPublicKeyFromSpki(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' })), undefined, 'Ed25519');
 });

@@ -185,6 +185,8 @@ test('bad requests get 4xx JSON errors, store nothing, and the server keeps serv
   const good = hashedRekordRequestV2(digest, sig, { publicKey: spki }, 'PKIX_ECDSA_P256_SHA_256') as { hashedRekordRequestV002: Record<string, unknown> };
   const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
   const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'der' });
+  const offCurve = Buffer.from(spki);
+  offCurve[offCurve.length - 1]! ^= 1; // y changed: the point leaves the curve
   const cases: [string, string | Buffer, Record<string, string> | undefined, number, string][] = [
     ['oversized', Buffer.alloc(200 * 1024, 0x20), undefined, 413, 'USAGE'],
     ['wrong content type', JSON.stringify(good), { 'content-type': 'text/plain' }, 415, 'USAGE'],
@@ -200,6 +202,7 @@ test('bad requests get 4xx JSON errors, store nothing, and the server keeps serv
     ['unknown key details', JSON.stringify(hashedRekordRequestV2(digest, sig, { publicKey: spki }, 'PKIX_MLDSA_65' as 'PKIX_ED25519')), undefined, 400, 'LOG_ENTRY_UNSUPPORTED'],
     ['garbage key', JSON.stringify(hashedRekordRequestV2(digest, sig, { publicKey: Buffer.from('not a key') }, 'PKIX_ECDSA_P256_SHA_256')), undefined, 400, 'LOG_ENTRY_MALFORMED'],
     ['garbage certificate', JSON.stringify(hashedRekordRequestV2(digest, sig, { certificate: Buffer.from('not a cert') }, 'PKIX_ECDSA_P256_SHA_256')), undefined, 400, 'LOG_ENTRY_MALFORMED'],
+    ['key point off its curve', JSON.stringify(hashedRekordRequestV2(digest, sig, { publicKey: offCurve }, 'PKIX_ECDSA_P256_SHA_256')), undefined, 400, 'LOG_ENTRY_MALFORMED'],
     ['bad base64', JSON.stringify({ hashedRekordRequestV002: { ...good.hashedRekordRequestV002, digest: '!!!' } }), undefined, 400, 'LOG_ENTRY_MALFORMED'],
     ['extra field', JSON.stringify({ hashedRekordRequestV002: { ...good.hashedRekordRequestV002, extra: 1 } }), undefined, 400, 'LOG_ENTRY_MALFORMED'],
     ['missing signature', JSON.stringify({ hashedRekordRequestV002: { digest: digest.toString('base64') } }), undefined, 400, 'LOG_ENTRY_MALFORMED'],
@@ -210,6 +213,7 @@ test('bad requests get 4xx JSON errors, store nothing, and the server keeps serv
     const j = JSON.parse(r.text) as { code: string; message: string };
     assert.equal(j.code, code, `${name}: ${r.text}`);
     assert.ok(j.message.length > 0);
+    if (name === 'key point off its curve') assert.match(j.message, /publicKey\.rawBytes holds an EC point that is not on its curve/);
   }
   const v1cases: [string, unknown, string][] = [
     ['v1 unknown kind', { apiVersion: '0.0.1', kind: 'rekord', spec: {} }, 'LOG_ENTRY_UNSUPPORTED'],

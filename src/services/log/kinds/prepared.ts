@@ -1,6 +1,6 @@
 /** What every entry kind produces once a request has been validated and its signatures verified. */
 import { constants, hash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { verifyPrehashed } from '../../../crypto/prehash.js';
+import { verifyPrehashed, type VerificationKey } from '../../../crypto/prehash.js';
 import { leafHash } from '../../../merkle/hash.js';
 import { SigilError } from '../../../core/errors.js';
 import type { DigestAlgorithm } from '../../../core/digest.js';
@@ -33,14 +33,17 @@ export function invalidSignature(what: string): SigilError {
 }
 
 /** Signature check over a whole message (DSSE PAE); false for any bad signature, never throws. */
-export function verifyMessage(key: KeyObject, digest: DigestAlgorithm | null, message: Buffer, signature: Buffer, pss = false): boolean {
+export function verifyMessage(key: VerificationKey, digest: DigestAlgorithm | null, message: Buffer, signature: Buffer, pss = false): boolean {
   try {
-    // ECDSA over hash(message) is ECDSA over that digest: P-256 goes through verifyPrehashed so
-    // that a key signing many envelopes gets its fixed-base table (crypto/hot-keys.ts).
-    if (digest && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    // ECDSA over hash(message) is ECDSA over that digest: EC keys go through verifyPrehashed, so
+    // that a P-256 key signing many envelopes gets its fixed-base table (crypto/hot-keys.ts), and
+    // EC keys need no KeyObject (see EcPublicKey).
+    if (digest && key.asymmetricKeyType === 'ec') {
       return verifyPrehashed(key, digest, hash(digest, message, 'buffer') as unknown as Buffer, signature);
     }
-    const k = pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO } : key;
+    // Only EC keys are EcPublicKeys.
+    const keyObject = key as KeyObject;
+    const k = pss ? { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO } : keyObject;
     return cryptoVerify(digest, message, k, signature);
   } catch {
     return false;

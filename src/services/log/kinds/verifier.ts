@@ -2,14 +2,18 @@
  * The verification material of a log entry (a public key or an X.509 certificate) turned into
  * what the signature check needs, and the PublicKeyDetails rules of Rekor v2.
  *
- * Parsing is the expensive part of accepting an entry (LIMITS.md §1, §3: SPKI decode ~115 µs,
- * certificate parse ~130 µs, a P-256 verify ~65 µs), and clients sign many entries with the same
- * key, so decoded keys and certificates are kept in small LRU caches keyed by their DER bytes.
+ * Parsing was the expensive part of accepting an entry (LIMITS.md §1, §3: SPKI decode ~115 µs,
+ * certificate parse ~130 µs, a P-256 verify ~45 µs). EC keys are therefore read straight from
+ * their SPKI bytes (EcPublicKey, no KeyObject) and certificates with sigil's own DER walk; and
+ * since clients sign many entries with the same key, decoded keys and certificates are kept in
+ * small LRU caches keyed by their DER bytes.
  */
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { SigilError } from '../../../core/errors.js';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { SigilError, isSigilError } from '../../../core/errors.js';
+import { ecPublicKeyFromSpki, type VerificationKey } from '../../../crypto/prehash.js';
 import type { DigestAlgorithm } from '../../../core/digest.js';
 import { decodePemBlocks } from '../../../core/pem.js';
+import { Certificate } from '../../../x509/certificate.js';
 import { malformed } from './fields.js';
 
 class Lru<V> {
@@ -29,24 +33,33 @@ class Lru<V> {
   }
 }
 
-const keyCache = new Lru<KeyObject>(4096);
-const certCache = new Lru<{ spki: Buffer; key: KeyObject }>(4096);
+const keyCache = new Lru<VerificationKey>(4096);
+const certCache = new Lru<{ spki: Buffer; key: VerificationKey }>(4096);
+
+/** The key properties checkKeyDetails and defaultDigestFor look at (a KeyObject or an EcPublicKey). */
+type KeyFacts = Pick<KeyObject, 'asymmetricKeyType' | 'asymmetricKeyDetails'>;
 
 export interface EntryKey {
   /** SubjectPublicKeyInfo DER of the signing key. */
   spki: Buffer;
-  key: KeyObject;
+  /** EC keys are read straight from the SPKI (no KeyObject: see EcPublicKey); others are KeyObjects. */
+  key: VerificationKey;
+}
+
+function decodeSpki(spki: Buffer, path: string): VerificationKey {
+  try {
+    return ecPublicKeyFromSpki(spki) ?? createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (e) {
+    if (isSigilError(e)) throw malformed(path, 'holds an EC point that is not on its curve');
+    throw malformed(path, 'is not a DER SubjectPublicKeyInfo public key');
+  }
 }
 
 export function keyFromSpki(spki: Buffer, path: string): EntryKey {
   const k = spki.toString('latin1');
   let key = keyCache.get(k);
   if (!key) {
-    try {
-      key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    } catch {
-      throw malformed(path, 'is not a DER SubjectPublicKeyInfo public key');
-    }
+    key = decodeSpki(spki, path);
     keyCache.set(k, key);
   }
   return { spki, key };
@@ -56,14 +69,14 @@ export function keyFromCertificate(der: Buffer, path: string): EntryKey {
   const k = der.toString('latin1');
   let got = certCache.get(k);
   if (!got) {
-    let cert: X509Certificate;
+    let spki: Buffer;
     try {
-      cert = new X509Certificate(der);
+      // sigil's DER walk: X509Certificate's parse and a key export cost ~4x as much (~200 µs).
+      spki = Certificate.fromDer(der, { cache: false }).spki;
     } catch {
       throw malformed(path, 'is not a DER X.509 certificate');
     }
-    const key = cert.publicKey;
-    got = { spki: key.export({ type: 'spki', format: 'der' }), key };
+    got = { spki, key: decodeSpki(spki, path) };
     certCache.set(k, got);
   }
   return got;
@@ -113,7 +126,7 @@ export interface KeyDetailsRule {
 }
 
 /** Checks that `keyDetails` names an accepted algorithm and matches the key; returns its rule. */
-export function checkKeyDetails(keyDetails: unknown, key: KeyObject, path: string): KeyDetailsRule {
+export function checkKeyDetails(keyDetails: unknown, key: KeyFacts, path: string): KeyDetailsRule {
   if (typeof keyDetails !== 'string' || keyDetails.length === 0) throw malformed(path, 'must name the key algorithm (e.g. PKIX_ECDSA_P256_SHA_256)');
   const rule = KEY_DETAILS[keyDetails];
   if (!rule) {
@@ -133,7 +146,7 @@ export function checkKeyDetails(keyDetails: unknown, key: KeyObject, path: strin
 }
 
 /** For Rekor v1 entries, which carry no key details: the digest each key type signs with. */
-export function defaultDigestFor(key: KeyObject): DigestAlgorithm | null {
+export function defaultDigestFor(key: KeyFacts): DigestAlgorithm | null {
   if (key.asymmetricKeyType === 'ec') {
     const c = key.asymmetricKeyDetails?.namedCurve;
     return c === 'secp384r1' ? 'sha384' : c === 'secp521r1' ? 'sha512' : 'sha256';
