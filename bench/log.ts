@@ -273,6 +273,9 @@ async function startServer(dir: string, verifyThreads: number, target: Target, d
  */
 const WARMUP = 40_000;
 
+/** Signing keys the requests cycle through (SIGIL_BENCH_KEYS, default 64; 0: a fresh key per request, as keyless entries carry). */
+const KEYS = Number(process.env.SIGIL_BENCH_KEYS ?? 64);
+
 async function writeThroughput(dir: string, bodies: Buffer[], verifyThreads: number, target: Target): Promise<void> {
   const n = bodies.length;
   console.log(target === 'log' ? `\n### sigil log serve --verify-threads ${verifyThreads}` : `\n### floor: the same HTTP front and verification, no log behind it, ${verifyThreads} verification threads`);
@@ -495,8 +498,10 @@ export default async function main(args: string[]): Promise<void> {
     }
     console.log(`\n## 2. Verified hashedrekord writes over HTTP (${CONNECTIONS} keep-alive clients, SQLite, every answer durable (log serve flushes the WAL before answering), prehash engine: ${prehashEngine()})`);
     const t0 = performance.now();
-    const { bodies } = prepareRequests(requests + WARMUP, 64);
-    console.log(`prepared ${fmt(bodies.length)} signed requests (64 P-256 keys) in ${((performance.now() - t0) / 1000).toFixed(1)} s; each run starts with ${fmt(WARMUP)} of them, not counted (JIT, caches, and the keys become hot: 256 uses each)`);
+    const { bodies } = prepareRequests(requests + WARMUP, KEYS === 0 ? requests + WARMUP : KEYS);
+    const keyNote = KEYS === 0 ? 'a fresh P-256 key each, as keyless entries have: no key becomes hot' : `${KEYS} P-256 keys`;
+    const warmNote = KEYS === 0 ? 'JIT and caches' : 'JIT, caches, and the keys become hot: 256 uses each';
+    console.log(`prepared ${fmt(bodies.length)} signed requests (${keyNote}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; each run starts with ${fmt(WARMUP)} of them, not counted (${warmNote})`);
     // SIGIL_BENCH_CLIENT: node (this process's raw client, the default), wrk, or both.
     const client = process.env.SIGIL_BENCH_CLIENT ?? 'node';
     if (client !== 'node' && !haveWrk()) throw new Error('SIGIL_BENCH_CLIENT asks for wrk, which is not installed (apt-get install wrk)');
