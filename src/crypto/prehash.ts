@@ -82,15 +82,11 @@ function ecInfo(curve: Curve, point: Buffer): EcInfo {
  * for a point off its curve.
  */
 export function ecPublicKeyFromSpki(spki: Buffer): EcPublicKey | undefined {
-  for (const [prefix, curve] of EC_SPKI_PREFIX) {
-    if (spki.length !== prefix.length + 1 + 2 * curve.size || !spki.subarray(0, prefix.length).equals(prefix)) continue;
-    const point = spki.subarray(prefix.length);
-    if (point[0] !== 0x04) return undefined;
-    const key: EcPublicKey = { asymmetricKeyType: 'ec', asymmetricKeyDetails: { namedCurve: NODE_CURVE_NAMES[curve.name] }, spki };
-    keyCache.set(key, ecInfo(curve, Buffer.from(point)));
-    return key;
-  }
-  return undefined;
+  const ec = ecSpkiPoint(spki);
+  if (!ec) return undefined;
+  const key: EcPublicKey = { asymmetricKeyType: 'ec', asymmetricKeyDetails: { namedCurve: NODE_CURVE_NAMES[ec.curve.name] }, spki };
+  keyCache.set(key, ecInfo(ec.curve, Buffer.from(ec.point)));
+  return key;
 }
 
 function keyInfo(key: VerificationKey): KeyInfo {
@@ -271,6 +267,16 @@ const EC_SPKI_PREFIX: [Buffer, Curve][] = [
   [Buffer.from('30819b301006072a8648ce3d020106052b8104002303818600', 'hex'), P521],
 ];
 
+/** The curve and uncompressed point 04‖X‖Y of a named-curve EC SPKI; undefined for any other key or encoding. */
+function ecSpkiPoint(der: Buffer): { curve: Curve; point: Buffer } | undefined {
+  for (const [prefix, curve] of EC_SPKI_PREFIX) {
+    if (der.length !== prefix.length + 1 + 2 * curve.size || !der.subarray(0, prefix.length).equals(prefix)) continue;
+    const point = der.subarray(prefix.length);
+    return point[0] === 0x04 ? { curve, point } : undefined;
+  }
+  return undefined;
+}
+
 /**
  * verifyPrehashed for a key given as SPKI DER, for callers that see each key once (a log
  * verifying hashedrekord entries from ephemeral keys): for EC keys it skips KeyObject creation
@@ -286,10 +292,9 @@ export function verifyPrehashedSpki(
 ): boolean {
   checkDigest(digestAlg, digest);
   const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
-  for (const [prefix, curve] of EC_SPKI_PREFIX) {
-    if (der.length !== prefix.length + 1 + 2 * curve.size || !der.subarray(0, prefix.length).equals(prefix)) continue;
-    const point = der.subarray(prefix.length);
-    if (point[0] !== 0x04) break;
+  const ec = ecSpkiPoint(der);
+  if (ec) {
+    const { curve, point } = ec;
     const d = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
     let sig = Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength);
     if (options.dsaEncoding === 'ieee-p1363') {
